@@ -1,0 +1,1 @@
+"""Parsing raw mail into typed values: charsets, file names, text."""

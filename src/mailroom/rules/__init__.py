@@ -1,0 +1,1 @@
+"""Pure rules: classification, subject (R1/R5), submission checks."""

@@ -1,0 +1,1 @@
+"""Storage: the database models, queries, and the file store for raw mail and attachments."""
