@@ -308,7 +308,8 @@ def load_settings(path: Path) -> Settings:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found (use --config or ${CONFIG_ENV})") from None
+        hint = f"use --config or ${CONFIG_ENV}"
+        raise ConfigError(f"{path}: config file not found ({hint})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
     try:

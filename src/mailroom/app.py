@@ -1,0 +1,49 @@
+"""Wiring: settings → engine, sessions, file store, mail source, pipeline. No logic of its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from mailroom.clock import Clock, SystemClock
+from mailroom.config import Settings
+from mailroom.mailbox.base import MailSource
+from mailroom.mailbox.maildir import MaildirSource
+from mailroom.pipeline import Pipeline
+from mailroom.store.database import make_engine, make_session_factory, require_current_schema
+from mailroom.store.files import FileStore
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    files: FileStore
+    clock: Clock
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock | None = None) -> App:
+        engine = make_engine(settings.database.url)
+        return cls(settings, engine, make_session_factory(engine),
+                   FileStore(Path(settings.storage.path)), clock or SystemClock())
+
+    def pipeline(self) -> Pipeline:
+        require_current_schema(self.engine)
+        return Pipeline(self.settings, self.sessions, self.files, self.clock)
+
+    def open_source(self) -> MailSource:
+        """Connect to the configured mailbox: [imap] when present, else [maildir]."""
+        if self.settings.imap is not None:
+            from mailroom.mailbox.imap import ImapSource
+
+            return ImapSource(self.settings.imap)
+        assert self.settings.maildir is not None
+        return MaildirSource(Path(self.settings.maildir.path), "mailroom/processed",
+                             "mailroom/failed")
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,163 @@
+"""The `mailroom` command line: parse arguments, call a use case, print. No logic of its own.
+
+Exit codes (SPEC): 0 success, 2 usage or config error (one line on stderr), 1 other failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from mailroom import __version__, daemon, listing
+from mailroom.app import App
+from mailroom.config import Settings, config_path, load_settings
+from mailroom.errors import ConfigError, MailroomError
+from mailroom.store.database import upgrade
+
+log = logging.getLogger("mailroom")
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse exits 2 itself; keep one clear line
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _month(value: str) -> str:
+    if not _MONTH.match(value):
+        raise argparse.ArgumentTypeError(f"month must be YYYY-MM, got {value!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mailroom", description="Turns a submission mailbox into a system of "
+                     "record: fetch, classify, number, store, list.")
+    parser.add_argument("--config", help="config file (default: $MAILROOM_CONFIG, else "
+                        "./mailroom.toml)")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log debug detail")
+    parser.add_argument("--version", action="version", version=f"mailroom {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    commands.add_parser("run", help="the daemon: fetch mail (IDLE where the server has it) "
+                        "until SIGTERM")
+    poll = commands.add_parser("poll", help="one pass: fetch and process all new mail, exit")
+    poll.add_argument("--once", action="store_true", required=True,
+                      help="required: process what is waiting and exit")
+    commands.add_parser("check", help="validate the config and connect to the mailbox, the "
+                        "database and SMTP")
+    database = commands.add_parser("db", help="database schema")
+    database_commands = database.add_subparsers(dest="db_command", required=True,
+                                                parser_class=_Parser)
+    database_commands.add_parser("upgrade", help="create or migrate the schema")
+    for name, what in (("submissions", "submissions only"), ("messages", "every mail "
+                                                                           "processed")):
+        group = commands.add_parser(name, help=f"list {what}")
+        sub = group.add_subparsers(dest="list_command", required=True, parser_class=_Parser)
+        listed = sub.add_parser("list", help=f"list {what}")
+        listed.add_argument("--month", type=_month, help="YYYY-MM (default: all)")
+        listed.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("mailparser").setLevel(logging.CRITICAL)
+    logging.getLogger("imapclient").setLevel(logging.WARNING)
+
+
+def cmd_db(app: App, args: argparse.Namespace) -> int:
+    revision = upgrade(app.engine)
+    print(f"database schema is at revision {revision}")
+    return 0
+
+
+def cmd_poll(app: App, args: argparse.Namespace) -> int:
+    report = daemon.poll_once(app)
+    print(report.summary())
+    return 0
+
+
+def cmd_run(app: App, args: argparse.Namespace) -> int:
+    daemon.run_forever(app)
+    return 0
+
+
+def cmd_check(app: App, args: argparse.Namespace) -> int:
+    failures = 0
+    for label, probe in daemon.checks(app):
+        try:
+            detail = probe()
+        except MailroomError as exc:
+            failures += 1
+            print(f"FAIL {label}: {exc}")
+        else:
+            print(f"ok   {label}: {detail}")
+    return 1 if failures else 0
+
+
+def cmd_list(app: App, args: argparse.Namespace) -> int:
+    with app.sessions() as session:
+        if args.command == "submissions":
+            rows = listing.submission_rows(session, args.month, app.settings.zone)
+            text = listing.submissions_table
+        else:
+            rows = listing.message_rows(session, args.month, app.settings.zone)
+            text = listing.messages_table
+    if args.format == "json":
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(text(rows))
+    return 0
+
+
+COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
+    "db": cmd_db, "poll": cmd_poll, "run": cmd_run, "check": cmd_check,
+    "submissions": cmd_list, "messages": cmd_list,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    _configure_logging(args.verbose)
+    try:
+        settings: Settings = load_settings(config_path(args.config))
+    except ConfigError as exc:
+        print(f"mailroom: config error: {exc}", file=sys.stderr)
+        return 2
+    app = App.build(settings)
+    try:
+        return COMMANDS[args.command](app, args)
+    except ConfigError as exc:
+        print(f"mailroom: config error: {exc}", file=sys.stderr)
+        return 2
+    except MailroomError as exc:
+        print(f"mailroom: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 1
+    finally:
+        app.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+

@@ -1,0 +1,1 @@
+"""Outgoing mail: composing, queueing and sending (SMTP or .eml files)."""

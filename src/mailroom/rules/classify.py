@@ -1,0 +1,132 @@
+"""What kind of mail is this? One small rule per kind, tried in SPEC order; first match wins.
+
+Kinds (SPEC "Kinds"): own, bounce, auto-reply, list, command, roster, submission. The
+kind `failed` is given by the pipeline, never by a rule. Rules are pure: they look at the
+parsed Letter and a ClassifyContext and return a reason string when they match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from mailroom.parsing.letter import Letter
+
+OWN_HEADER = "X-Mailroom"
+COMMAND_WORDS = ("撤销采用", "采用", "批示", "约稿", "分配", "确认重复", "不是重复")
+SUBMISSION = "submission"
+
+
+@dataclass(frozen=True)
+class ClassifyContext:
+    own_addresses: frozenset[str]
+    office_addresses: frozenset[str]
+    is_roster_subject: bool  # from the subject rules (R7)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: str
+    reason: str  # why the rule matched, for the record
+
+
+Rule = Callable[[Letter, ClassifyContext], str | None]
+
+_NO_REPLY_LOCALPARTS = re.compile(
+    r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)$", re.IGNORECASE
+)
+_BOUNCE_SUBJECT = re.compile(
+    r"^(undeliverable|undelivered mail|delivery status notification|delivery failure|"
+    r"mail delivery failed|returned mail|failure notice|系统退信|邮件投递失败|投递失败)",
+    re.IGNORECASE,
+)
+_AUTO_REPLY_SUBJECT = re.compile(
+    r"^(自动回复|自动答复|auto(matic)?[ -]?reply|auto:|autoreply|out of (the )?office|"
+    r"外出|休假自动)",
+    re.IGNORECASE,
+)
+
+
+def _localpart(address: str) -> str:
+    return address.split("@", 1)[0]
+
+
+def own_mail(letter: Letter, context: ClassifyContext) -> str | None:
+    if letter.has_header(OWN_HEADER):
+        return f"carries the {OWN_HEADER} header mailroom puts on what it sends"
+    if letter.message_id.startswith("mailroom.") and letter.sender in context.own_addresses:
+        return "Message-ID and sender are mailroom's own"
+    return None
+
+
+def bounce(letter: Letter, context: ClassifyContext) -> str | None:
+    report_type = letter.header("Content-Type").lower()
+    if letter.content_type == "multipart/report" or "report-type=delivery-status" in report_type:
+        return "multipart/report (delivery status notification)"
+    if letter.return_path == "":
+        return "null return path <>"
+    if _NO_REPLY_LOCALPARTS.match(_localpart(letter.sender)):
+        return f"sent by {letter.sender}"
+    if _BOUNCE_SUBJECT.match(letter.subject.strip()):
+        return "delivery failure subject"
+    return None
+
+
+def auto_reply(letter: Letter, context: ClassifyContext) -> str | None:
+    auto_submitted = letter.header("Auto-Submitted").strip().lower()
+    if auto_submitted and not auto_submitted.startswith("no"):
+        return f"Auto-Submitted: {auto_submitted}"
+    for header in ("X-Autoreply", "X-Autorespond"):
+        if letter.has_header(header):
+            return f"has {header}"
+    if letter.header("Precedence").strip().lower() == "auto_reply":
+        return "Precedence: auto_reply"
+    if _AUTO_REPLY_SUBJECT.match(letter.subject.strip()):
+        return "auto-reply subject"
+    return None
+
+
+def mailing_list(letter: Letter, context: ClassifyContext) -> str | None:
+    list_headers = sorted(name for name in letter.headers if name.startswith("list-"))
+    if list_headers:
+        return f"list headers: {', '.join(list_headers)}"
+    precedence = letter.header("Precedence").strip().lower()
+    if precedence in ("bulk", "junk", "list"):
+        return f"Precedence: {precedence}"
+    return None
+
+
+def office_command(letter: Letter, context: ClassifyContext) -> str | None:
+    if letter.sender not in context.office_addresses:
+        return None
+    word = command_word(letter.subject)
+    return f"office command {word}" if word else None
+
+
+def roster(letter: Letter, context: ClassifyContext) -> str | None:
+    return "subject names 信息员" if context.is_roster_subject else None
+
+
+def command_word(subject: str) -> str | None:
+    """The command word a subject starts with (longest first: 撤销采用 before 采用)."""
+    text = subject.strip().lstrip("【[（(").strip()
+    return next((word for word in COMMAND_WORDS if text.startswith(word)), None)
+
+
+RULES: Sequence[tuple[str, Rule]] = (
+    ("own", own_mail),
+    ("bounce", bounce),
+    ("auto-reply", auto_reply),
+    ("list", mailing_list),
+    ("command", office_command),
+    ("roster", roster),
+)
+
+
+def classify(letter: Letter, context: ClassifyContext) -> Verdict:
+    for kind, rule in RULES:
+        reason = rule(letter, context)
+        if reason is not None:
+            return Verdict(kind, reason)
+    return Verdict(SUBMISSION, "")

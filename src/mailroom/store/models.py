@@ -1,0 +1,158 @@
+"""The database schema (SQLAlchemy 2.x declarative). Migrations live in store/migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores instants as naive UTC (SQLite keeps no zone) and returns them timezone-aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Message(Base):
+    """Every mail mailroom has processed, whatever its kind (SPEC: messages list)."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("mailbox", "uidvalidity", "uid", name="uq_messages_location"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(500))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[str] = mapped_column(String(500))
+    raw_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    raw_size: Mapped[int] = mapped_column(Integer)
+    raw_path: Mapped[str] = mapped_column(String(300))
+    message_id: Mapped[str] = mapped_column(Text, default="", index=True)
+    sender: Mapped[str] = mapped_column(String(320), default="", index=True)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    date_header: Mapped[datetime | None]
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    processed_at: Mapped[datetime]
+
+    submission: Mapped[Submission | None] = relationship(back_populates="message")
+    attachments: Mapped[list[StoredAttachment]] = relationship(
+        back_populates="message", order_by="StoredAttachment.position"
+    )
+
+
+class Submission(Base):
+    """A message of kind `submission`: numbered, attributed, given a status."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)  # "YYYY-MM" in the configured zone
+    unit: Mapped[str | None] = mapped_column(String(200), index=True)
+    unit_source: Mapped[str] = mapped_column(String(16))  # subject | sender | office | none
+    title: Mapped[str] = mapped_column(Text)
+    sender: Mapped[str] = mapped_column(String(320), index=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    priority: Mapped[str] = mapped_column(String(16))
+    followup: Mapped[str | None] = mapped_column(String(16))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    score: Mapped[float | None] = mapped_column(Float)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    message: Mapped[Message] = relationship(back_populates="submission")
+    duplicate_of: Mapped[Submission | None] = relationship(remote_side="Submission.id")
+
+
+class StoredAttachment(Base):
+    """One attachment of a message: its original name as data, its bytes in the file store."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("message_pk", "position", name="uq_attachments_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    stored_path: Mapped[str] = mapped_column(String(300))
+
+    message: Mapped[Message] = relationship(back_populates="attachments")
+
+
+class Officer(Base):
+    """A reporter (信息员) registered for a unit: from the config, a roster mail or the CLI."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), unique=True)
+    unit: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(16))  # config | roster | cli
+    registered_at: Mapped[datetime]
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+
+
+class MonthCounter(Base):
+    """The last submission number handed out per month; numbers are never reused."""
+
+    __tablename__ = "month_counters"
+
+    month: Mapped[str] = mapped_column(String(6), primary_key=True)  # "YYYYMM"
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProcessingFailure(Base):
+    """Failed attempts at one mail, kept outside the rolled-back transaction (R13)."""
+
+    __tablename__ = "processing_failures"
+    __table_args__ = (
+        UniqueConstraint("mailbox", "uidvalidity", "uid", name="uq_failures_location"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(500))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[str] = mapped_column(String(500))
+    raw_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
