@@ -27,6 +27,7 @@ from mailroom.store.database import current_revision, head_revision
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300.0
+IDLE_WINDOW = 25 * 60.0  # re-issue IDLE well within the 29 minutes servers allow (RFC 2177)
 
 
 def poll_once(app: App) -> PassReport:
@@ -105,7 +106,9 @@ def run_forever(app: App, stopper: Stopper | None = None) -> None:
                 if report.fetched:
                     log.info("pass: %s", report.summary())
                 sd_notify("WATCHDOG=1")
-                if not stopper.wait(partial(source.wait_for_mail, interval)):
+                if source.supports_idle():
+                    stopper.wait(partial(source.wait_for_mail, IDLE_WINDOW))
+                else:
                     stopper.wait(partial(stopper.event.wait, _pause(source, interval)))
         except (MailboxError, OSError) as exc:
             log.error("mailbox connection lost: %s; reconnecting", exc)

@@ -10,8 +10,14 @@ Fixtures:
 
 Running as root (CI): Dovecot refuses to touch mail as uid 0, so the userdb hands out
 ``nobody``; the temp dir lives outside pytest's 0700 ``/tmp/pytest-of-root`` and is made
-traversable, with the mail folder owned by ``nobody`` and the passwd-file readable by the
-``dovecot`` group (the auth process runs as that user).
+traversable (0711), with the mail folder owned by ``nobody`` and the passwd-files readable
+by the ``dovecot`` group (the auth process runs as that user). As another user, Dovecot runs
+rootless: every service as that user, without chroot.
+
+Gotchas met on the way: a passwd-file is re-read at most once a second, so each user has
+their own (a new path is read at once); Dovecot's auth penalty delays the next login from
+127.0.0.1 by seconds after a wrong password, so its anvil socket is made unusable; and
+``auth_failure_delay = 0`` answers a wrong password at once.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -63,11 +69,16 @@ imap_id_log = *
 mail_location = maildir:{root}/mail/%u
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/passwd
+  args = scheme=PLAIN username_format=%u {root}/users/%u
 }}
 userdb {{
   driver = static
   args = uid={uid} gid={gid} home={root}/mail/%u
+}}
+service anvil {{
+{chroot}  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 service imap-login {{
   inet_listener imap {{
@@ -79,7 +90,7 @@ service imap-login {{
     port = {tls_port}
     ssl = yes
   }}
-{login_chroot}}}
+{chroot}}}
 """
 
 SERVER_EXTENSIONS = """\
@@ -155,7 +166,7 @@ class DovecotServer:
         mail = root / "mail"
         mail.mkdir(mode=0o700)
         os.chown(mail, self._mail_uid, self._mail_gid)
-        self._write_passwd()
+        (root / "users").mkdir(mode=0o755)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -203,16 +214,16 @@ class DovecotServer:
 
     def _config(self, attempt: int) -> str:
         if os.geteuid() == 0:
-            identity, login_chroot = "", ""
+            identity, chroot = "", ""
         else:  # rootless: everything runs as the current user, no chroot
             me = pwd.getpwuid(os.getuid()).pw_name
             identity = (f"default_internal_user = {me}\ndefault_login_user = {me}\n"
                         f"default_internal_group = {grp.getgrgid(os.getgid()).gr_name}")
-            login_chroot = "  chroot =\n"
+            chroot = "  chroot =\n"
         return CONFIG_TEMPLATE.format(
             instance=f"{os.getpid()}-{attempt}", root=self.root, host=HOST, port=self.port,
             tls_port=self.tls_port, uid=self._mail_uid, gid=self._mail_gid,
-            identity=identity, login_chroot=login_chroot)
+            identity=identity, chroot=chroot)
 
     @staticmethod
     def _mail_owner() -> tuple[int, int]:
@@ -223,8 +234,9 @@ class DovecotServer:
 
     # -- users -----------------------------------------------------------------------------
 
-    def user(self, name: str | None = None) -> ImapUser:
-        """The user `name` (created on first use, with a random password) or a new one."""
+    def user(self, name: str | None = None, password: str | None = None) -> ImapUser:
+        """The user `name` (created on first use, with `password` or a random one), or a
+        new user when no name is given."""
         with self._lock:
             if name is None:
                 name = next(f"user{n}" for n in range(1, len(self._users) + 2)
@@ -232,24 +244,21 @@ class DovecotServer:
             if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
                 raise ValueError(f"unusable IMAP user name {name!r}")
             if name not in self._users:
-                self._users[name] = ImapUser(name, f"pw-{os.urandom(9).hex()}")
-                self._write_passwd()
+                self._users[name] = ImapUser(name, password or f"pw-{os.urandom(9).hex()}")
+                self._write_passwd(self._users[name])
             return self._users[name]
 
-    def _write_passwd(self) -> None:
-        # passwd-file is re-read when its mtime or size changes; a rename is atomic for
-        # the auth process, and every added user makes the file longer.
-        lines = "".join(f"{u.username}:{{PLAIN}}{u.password}::::::\n"
-                        for u in self._users.values())
-        staging = self.root / "passwd.new"
-        staging.write_text(lines)
+    def _write_passwd(self, user: ImapUser) -> None:
+        # One passwd-file per user: Dovecot re-reads a changed passwd-file at most once a
+        # second, but opens a path it has not seen yet (here: a new user's) at once.
+        path = self.root / "users" / user.username
+        path.write_text(f"{user.username}:{{PLAIN}}{user.password}::::::\n", encoding="utf-8")
         if os.geteuid() == 0:
             try:  # the auth process runs as the dovecot user
-                os.chown(staging, 0, pwd.getpwnam("dovecot").pw_gid)
-                staging.chmod(0o640)
+                os.chown(path, 0, pwd.getpwnam("dovecot").pw_gid)
+                path.chmod(0o640)
             except KeyError:
-                staging.chmod(0o644)
-        staging.replace(self.root / "passwd")
+                path.chmod(0o644)
 
     def settings(self, user: ImapUser, **overrides: Any) -> ImapSettings:
         """ImapSettings for `user`: plaintext on the 143-style port unless overridden."""
@@ -299,7 +308,11 @@ class DovecotServer:
 
 
 class ImapAccount:
-    """A user's mailbox on the fixture server, handled with imapclient directly."""
+    """A user's mailbox on the fixture server, handled with imapclient directly.
+
+    Folder names are given and returned as in mailroom's config: '/' for hierarchy,
+    mapped to the server's delimiter ('.' for this Dovecot) on the wire.
+    """
 
     def __init__(self, server: DovecotServer, user: ImapUser) -> None:
         self.server = server
@@ -310,8 +323,15 @@ class ImapAccount:
     def settings(self, **overrides: Any) -> ImapSettings:
         return self.server.settings(self.user, **overrides)
 
-    def client(self) -> Any:
+    def client(self) -> AbstractContextManager[IMAPClient]:
         return self.server.client(self.user)
+
+    @contextmanager
+    def _in(self, folder: str) -> Iterator[IMAPClient]:
+        """A client with `folder` selected read-only."""
+        with self.client() as client:
+            client.select_folder(_on_server(client, folder), readonly=True)
+            yield client
 
     def append(self, raw: bytes, internaldate: datetime, folder: str = "INBOX",
                flags: Sequence[bytes] = ()) -> int:
@@ -319,35 +339,43 @@ class ImapAccount:
         if internaldate.tzinfo is None:
             raise ValueError("give the INTERNALDATE with a time zone")
         with self.client() as client:
-            response = client.append(folder, raw, flags=flags, msg_time=internaldate)
+            response = client.append(_on_server(client, folder), raw, flags=flags,
+                                     msg_time=internaldate)
         found = re.search(rb"APPENDUID \d+ (\d+)", response)
         assert found, response
         return int(found.group(1))
 
     def count(self, folder: str = "INBOX") -> int:
         with self.client() as client:
-            return int(client.folder_status(folder, ["MESSAGES"])[b"MESSAGES"])
+            status = client.folder_status(_on_server(client, folder), ["MESSAGES"])
+            return int(status[b"MESSAGES"])
 
     def uids(self, folder: str = "INBOX") -> list[int]:
-        with self.client() as client:
-            client.select_folder(folder, readonly=True)
+        with self._in(folder) as client:
             return sorted(client.search("ALL"))
 
     def flags(self, folder: str = "INBOX") -> dict[int, tuple[bytes, ...]]:
-        with self.client() as client:
-            client.select_folder(folder, readonly=True)
+        with self._in(folder) as client:
             return dict(client.get_flags(client.search("ALL")))
 
     def messages(self, folder: str = "INBOX") -> list[bytes]:
-        with self.client() as client:
-            client.select_folder(folder, readonly=True)
+        """The raw mails in `folder`, in UID order."""
+        with self._in(folder) as client:
             fetched = client.fetch(client.search("ALL"), ["BODY.PEEK[]"])
             return [fetched[uid][b"BODY[]"] for uid in sorted(fetched)]
 
     def folders(self) -> list[str]:
-        """Folder names as the server has them (its delimiter, decoded from UTF-7)."""
+        """The folders that hold mail ('/' for hierarchy; \\Noselect parents left out)."""
         with self.client() as client:
-            return sorted(name for _flags, _delimiter, name in client.list_folders())
+            return sorted(name.replace(delimiter.decode(), "/") if delimiter else name
+                          for flags, delimiter, name in client.list_folders()
+                          if b"\\NOSELECT" not in {flag.upper() for flag in flags})
+
+
+def _on_server(client: IMAPClient, folder: str) -> str:
+    """`folder` with '/' replaced by the server's hierarchy delimiter."""
+    delimiter = client.list_folders("", "")[0][1]
+    return folder.replace("/", delimiter.decode()) if delimiter else folder
 
 
 @pytest.fixture(scope="session")

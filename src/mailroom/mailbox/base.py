@@ -45,6 +45,10 @@ class MailSource(Protocol):
         """Move these mails to the failed folder (never delete)."""
         ...
 
+    def supports_idle(self) -> bool:
+        """Whether wait_for_mail can block until mail arrives (IMAP IDLE)."""
+        ...
+
     def wait_for_mail(self, timeout: float) -> bool:
         """Block until new mail may be there (IMAP IDLE) or `timeout`; False when the
         source cannot wait for mail, so the caller polls at its interval instead."""

@@ -450,6 +450,9 @@ class ImapSource:
 
     # -- waiting ---------------------------------------------------------------------------
 
+    def supports_idle(self) -> bool:
+        return self.settings.idle and _has(self._connection(), "IDLE", self.ignored)
+
     def wait_for_mail(self, timeout: float) -> bool:
         """IDLE up to `timeout` s: True when new mail arrived. False at once without IDLE,
         so the caller polls every poll_interval."""
@@ -457,7 +460,8 @@ class ImapSource:
         if not (self.settings.idle and _has(client, "IDLE", self.ignored)):
             return False
         with self._talking(client, "IDLE"):
-            if self._highest_uid:  # mail that came between the last fetch and now
+            if self._highest_uid:  # mail that came since the last fetch, told or not
+                client.noop()  # lets the server sync the session's view of the folder
                 newer = client.search(["UID", f"{self._highest_uid + 1}:*"])
                 if any(uid > self._highest_uid for uid in newer):
                     return True
@@ -466,7 +470,10 @@ class ImapSource:
             client.idle()
             try:
                 while not arrived and (remaining := deadline - time.monotonic()) > 0:
-                    arrived = _announces_mail(client.idle_check(timeout=remaining))
+                    responses = client.idle_check(timeout=remaining)
+                    if not responses:  # timed out, or the server hung up: DONE tells which
+                        break
+                    arrived = _announces_mail(responses)
             finally:
                 _text, late = client.idle_done()
             return arrived or _announces_mail(late)

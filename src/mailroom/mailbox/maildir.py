@@ -94,5 +94,8 @@ class MaildirSource:
     def close(self) -> None:
         self._paths.clear()
 
+    def supports_idle(self) -> bool:
+        return False
+
     def wait_for_mail(self, timeout: float) -> bool:
         return False

@@ -14,8 +14,10 @@ superset of both. Two mechanisms make that hold:
   mail-parser) gets GB18030 as well. ``mailroom.parsing`` installs it at import.
 
 Header text parsed by the stdlib with ``policy=compat32`` from bytes keeps
-undecodable octets as lone surrogates (``surrogateescape``); ``recover_8bit``
-turns them back into the original bytes and reads those as UTF-8, else GB18030.
+undecodable octets as lone surrogates (``surrogateescape``); ``HeaderDecoder``
+turns them back into the original bytes and reads those as UTF-8, else the
+message's own charset, else GB18030. It also decodes RFC 2047 encoded words
+(joining split words as bytes) and RFC 2231 parameters, for file names.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ _NOT_A_CHARSET = frozenset({"unknown_8bit", "x_unknown", "unknown", "default", "
 _ASCII_LABELS = frozenset({"us_ascii", "ascii", "us", "ansi_x3_4_1968", "iso646_us"})
 _FALLBACKS = ("utf-8", "gb18030")
 _SURROGATES = re.compile("[\udc80-\udcff]")
-_NON_ASCII = re.compile("[^\x00-\x7f]")
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _FOLD = re.compile(r"\r?\n(?=[ \t])|\r?\n$")
 _WHITESPACE = re.compile(r"\s+")
@@ -90,9 +91,14 @@ def codec_name(charset: str | None) -> str | None:
         return "ascii"
     try:
         info = codecs.lookup(label)
-        b"".decode(info.name)  # text encodings only (not "base64", "zlib", ...)
-    except (LookupError, ValueError, TypeError, UnicodeError):
+    except (LookupError, ValueError, TypeError):
         return None
+    try:
+        b"\x00".decode(info.name)  # text encodings only (not "base64", "zlib", ...)
+    except LookupError:
+        return None
+    except (UnicodeError, ValueError, TypeError):
+        pass  # a text encoding that wants more than one NUL byte
     return info.name
 
 
@@ -118,7 +124,7 @@ def _lenient(data: bytes, codec: str) -> str | None:
     except (UnicodeError, LookupError, ValueError, TypeError):
         return None
     bad = text.count("\ufffd")
-    good = len(_NON_ASCII.findall(text)) - bad
+    good = len(text) - len(text.encode("ascii", "ignore")) - bad  # well-formed non-ASCII
     return text if good >= 4 * bad else None
 
 
@@ -130,8 +136,8 @@ def decode_bytes_noted(data: bytes, charset: str | None = None) -> tuple[str, st
     replacements; Latin-1 (lossless) as the last resort.
     """
     declared = codec_name(charset)
-    if declared == "ascii":
-        declared = None if any(b > 0x7F for b in data) else "ascii"
+    if declared == "ascii" and not data.isascii():
+        declared = None  # "us-ascii" on 8-bit text is a default, not a statement
     if declared is not None:
         text = _strict(data, declared) or _lenient(data, declared)
         if text is not None:
@@ -205,7 +211,8 @@ class HeaderDecoder:
         text = _strict(raw, "utf-8")  # RFC 6532: raw UTF-8 is allowed
         if text is None and self.fallback:
             text = _strict(raw, self.fallback)
-            self.note(where, f"raw 8-bit bytes read as {self.fallback}")
+            if text is not None:
+                self.note(where, f"raw 8-bit bytes read as {self.fallback}")
         if text is None:
             text, how = decode_bytes_noted(raw)
             self.note(where, f"raw 8-bit bytes: {how or 'read as utf-8'}")

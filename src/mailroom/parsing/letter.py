@@ -8,9 +8,11 @@ raw 8-bit header bytes and charsets it cannot apply as UTF-8 with errors ignored
 body, names nameless parts with random strings or Content-IDs, and costs about
 three times the stdlib parse it wraps. So ``parse_letter`` makes that same
 stdlib compat32 parse once and reads the tree itself (``decode`` for charsets,
-encoded words and file names; ``text`` for HTML); from mail-parser it uses the
-date parser (``mailparser.dates.parse_mail_date``: obsolete syntax, zones,
-weekday mismatches), falling back to ``email.utils``.
+encoded words and file names; ``text`` for HTML). From mail-parser it uses the
+parts that are right and hardened: the address parser
+(``mailparser.utils.get_addresses``: no mailbox invented from an ambiguous
+header) and the date parser (``mailparser.dates.parse_mail_date``: obsolete
+syntax, zones, comments), falling back to ``email.utils`` for dates.
 """
 
 from __future__ import annotations
@@ -30,15 +32,13 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from mailparser.dates import parse_mail_date
+from mailparser.utils import get_addresses
 
 from mailroom.parsing.decode import (
-    attachment_filename,
+    HeaderDecoder,
     decode_bytes_noted,
-    decode_header,
-    decode_words,
     first_values,
     fold_spaces,
-    recover_8bit,
     unfold,
 )
 from mailroom.parsing.text import html_to_text
@@ -46,6 +46,12 @@ from mailroom.parsing.text import html_to_text
 MAX_DEPTH = 40  # MIME nesting levels read; deeper parts are left in the raw mail
 _MESSAGE_TYPES = frozenset({"message/rfc822", "message/global", "message/news"})
 _ANGLE = re.compile(r"<([^<>]*)>")
+_ZONE = re.compile(r"\s*(?:GMT|UTC)?\s*([+-]\d\d):?(\d\d)(?=\s*(?:\(.*\))?$)")  # "GMT+08:00"
+_WORD_CHARSET = re.compile(r"=\?([^?*\s]+)[^?\s]*\?[bBqQ]\?")
+_ATOMS = r"[^\s<>()\[\]\",;:@]+"
+_LOOSE_ADDRESS = re.compile(rf"{_ATOMS}@{_ATOMS}\.{_ATOMS}")
+_LOCAL_ONLY = re.compile(r"<?[A-Za-z0-9][A-Za-z0-9._-]*>?")
+_MAX_CANDIDATES = 20  # places tried when looking for an attached message's original bytes
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,7 @@ class _Parts:
     """What a walk over the MIME tree collects."""
 
     raw: bytes
-    notes: list[str]
+    decoder: HeaderDecoder
     plain: list[str] = field(default_factory=list)
     html: list[str] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
@@ -109,20 +115,21 @@ def parse_letter(raw: bytes, received_at: datetime) -> Letter:
 
 
 def _letter(message: Message, raw: bytes, digest: str, received_at: datetime) -> Letter:
-    notes: list[str] = []
+    decoder = HeaderDecoder(_declared_charset(message))
+    notes = decoder.notes
     raw_headers = _raw_headers(message)
-    headers = _decoded_headers(message, notes)
-    parts = _Parts(raw, notes)
+    headers = _decoded_headers(message, decoder)
+    parts = _Parts(raw, decoder)
     _walk(message, parts, None, 0)
-    sender, sender_name = _sender(raw_headers, notes)
+    sender, sender_name = _sender(raw_headers, decoder)
     return Letter(
         raw_sha256=digest,
         message_id=_message_id(headers),
         sender=sender,
         sender_name=sender_name,
-        recipients=_recipients(raw_headers),
+        recipients=_recipients(raw_headers, decoder),
         subject=fold_spaces(_first(headers, "subject")),
-        date=_date(raw_headers.get("date"), notes),
+        date=_date(raw_headers.get("date"), decoder),
         received_at=received_at,
         body=_body(parts),
         attachments=tuple(parts.attachments),
@@ -135,17 +142,29 @@ def _letter(message: Message, raw: bytes, digest: str, received_at: datetime) ->
 
 def _unparsed(raw: bytes, digest: str, received_at: datetime, exc: Exception) -> Letter:
     """A Letter with what the header block alone gives, after a failed parse."""
-    notes = [f"could not parse: {type(exc).__name__}: {str(exc)[:120]}"]
+    decoder = HeaderDecoder()
+    notes = decoder.notes
+    notes.append(f"could not parse: {type(exc).__name__}: {str(exc)[:120]}")
     headers: dict[str, tuple[str, ...]] = {}
     try:
-        headers = _decoded_headers(BytesHeaderParser(policy=compat32).parsebytes(raw), notes)
+        headers = _decoded_headers(BytesHeaderParser(policy=compat32).parsebytes(raw), decoder)
     except Exception:  # same contract; the header block is just as broken
         notes.append("header block unreadable")
     return Letter(
-        raw_sha256=digest, message_id=_message_id(headers), sender="", sender_name="",
-        recipients=(), subject=fold_spaces(_first(headers, "subject")), date=None,
-        received_at=received_at, body="", attachments=(), headers=headers,
-        content_type="", return_path=_return_path(headers), parse_warnings=_unique(notes),
+        raw_sha256=digest,
+        message_id=_message_id(headers),
+        sender="",
+        sender_name="",
+        recipients=(),
+        subject=fold_spaces(_first(headers, "subject")),
+        date=None,
+        received_at=received_at,
+        body="",
+        attachments=(),
+        headers=headers,
+        content_type="",
+        return_path=_return_path(headers),
+        parse_warnings=_unique(notes),
     )
 
 
@@ -163,14 +182,28 @@ def _raw_headers(message: Message) -> dict[str, list[str]]:
     return found
 
 
-def _decoded_headers(message: Message, notes: list[str]) -> dict[str, tuple[str, ...]]:
+def _declared_charset(message: Message) -> str | None:
+    """A hint for raw 8-bit header bytes: the first text part's charset, else
+    the charset of the first encoded word in the header block."""
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            charset = part.get_param("charset")
+            if isinstance(charset, str):
+                return charset
+            break
+    for _, value in message.raw_items():
+        match = _WORD_CHARSET.search(str(value))
+        if match:
+            return match.group(1)
+    return None
+
+
+def _decoded_headers(message: Message, decoder: HeaderDecoder) -> dict[str, tuple[str, ...]]:
     decoded: dict[str, list[str]] = {}
     for name, value in message.raw_items():
-        local: list[str] = []
-        decoded.setdefault(name.lower(), []).append(decode_header(str(value), local))
-        notes.extend(f"{name}: {note}" for note in local)
+        decoded.setdefault(name.lower(), []).append(decoder.header(str(value), name))
     if not decoded:
-        notes.append("no header fields")
+        decoder.notes.append("no header fields")
     return {name: tuple(values) for name, values in decoded.items()}
 
 
@@ -193,37 +226,59 @@ def _return_path(headers: dict[str, tuple[str, ...]]) -> str | None:
     return (match.group(1) if match else value).strip()
 
 
-def addresses(values: list[str]) -> list[tuple[str, str]]:
-    """(decoded display name, lower-cased address) pairs from raw address headers."""
-    texts = [recover_8bit(unfold(value)) for value in values]
-    pairs: list[tuple[str, str]] = []
-    for name, address in email.utils.getaddresses(texts):
-        address = address.strip().lower()
-        if address:
-            pairs.append((fold_spaces(decode_words(name)), address))
-    return pairs
+def _addresses(value: str, decoder: HeaderDecoder, where: str = "") -> list[tuple[str, str]]:
+    """(decoded display name, lower-cased address) pairs of a raw address header.
+
+    mail-parser's structural parser first; when it finds nothing, a header with
+    exactly one thing shaped like an address (``Big Bug bb@bug.com``) gives that,
+    and a lone local part (``MAILER-DAEMON``) is kept as it is.
+    """
+    text = decoder.text(unfold(value), where)
+    pairs = [
+        (fold_spaces(decoder.words(name, where)), address.strip().lower())
+        for name, address in get_addresses(text)
+        if address.strip()
+    ]
+    if pairs or not text.strip():
+        return pairs
+    loose = set(_LOOSE_ADDRESS.findall(text))
+    if len(loose) == 1:
+        decoder.note(where, "address recovered from a malformed header")
+        return [("", loose.pop().lower())]
+    if _LOCAL_ONLY.fullmatch(text.strip()):  # "MAILER-DAEMON", as some MTAs write it
+        decoder.note(where, "address without a domain")
+        return [("", text.strip().strip("<>").lower())]
+    return []
 
 
-def _sender(raw_headers: dict[str, list[str]], notes: list[str]) -> tuple[str, str]:
-    for header in ("from", "sender", "return-path"):
-        for name, address in addresses(raw_headers.get(header, [])[:1]):
-            if header != "from":
-                notes.append(f"no From address; sender taken from {header.title()}")
+def _sender(raw_headers: dict[str, list[str]], decoder: HeaderDecoder) -> tuple[str, str]:
+    for header in ("From", "Sender", "Return-Path"):
+        for name, address in _addresses(_first_raw(raw_headers, header), decoder, header):
+            if header != "From":
+                decoder.notes.append(f"no From address; sender taken from {header}")
             return address, name
-    notes.append("no sender address")
+    decoder.notes.append("no sender address")
     return "", ""
 
 
-def _recipients(raw_headers: dict[str, list[str]]) -> tuple[str, ...]:
-    values = raw_headers.get("to", []) + raw_headers.get("cc", [])
-    return tuple(dict.fromkeys(address for _, address in addresses(values)))
+def _first_raw(raw_headers: dict[str, list[str]], name: str) -> str:
+    values = raw_headers.get(name.lower())
+    return values[0] if values else ""
 
 
-def _date(values: list[str] | None, notes: list[str]) -> datetime | None:
+def _recipients(raw_headers: dict[str, list[str]], decoder: HeaderDecoder) -> tuple[str, ...]:
+    found: list[str] = []
+    for header in ("To", "Cc"):
+        for value in raw_headers.get(header.lower(), []):
+            found.extend(address for _, address in _addresses(value, decoder, header))
+    return tuple(dict.fromkeys(found))
+
+
+def _date(values: list[str] | None, decoder: HeaderDecoder) -> datetime | None:
     """The first Date header, timezone-aware in the sender's offset, or None."""
     if not values:
         return None
-    value = recover_8bit(unfold(values[0])).strip()
+    value = _ZONE.sub(r" \1\2", decoder.text(unfold(values[0]), "Date").strip())
     result = parse_mail_date(value)
     if result.value is not None:
         offset = timedelta(minutes=round(float(result.timezone) * 60))
@@ -231,9 +286,12 @@ def _date(values: list[str] | None, notes: list[str]) -> datetime | None:
     try:
         parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
-        notes.append(f"unparseable Date: {value[:60]!r}")
+        decoder.notes.append(f"unparseable Date: {value[:60]!r}")
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if parsed.tzinfo is None:
+        decoder.notes.append("Date without a time zone; UTC assumed")
+        return parsed.replace(tzinfo=UTC)
+    return parsed
 
 
 # --- the MIME tree -----------------------------------------------------------------
@@ -251,30 +309,32 @@ def _walk(part: Message, found: _Parts, boundary: str | None, depth: int) -> Non
         found.attachments.append(_message_attachment(part, inner, found, boundary))
     elif part.get_content_maintype() == "multipart" and isinstance(payload, list):
         if depth >= MAX_DEPTH:
-            found.notes.append(f"MIME nesting deeper than {MAX_DEPTH} levels not read")
+            found.decoder.notes.append(f"MIME nesting deeper than {MAX_DEPTH} levels not read")
             return
         for sub in payload:
             if isinstance(sub, Message):
                 _walk(sub, found, part.get_boundary(), depth + 1)
     else:
         _leaf(part, found)
-    found.notes.extend(f"{type(d).__name__} in {content_type}" for d in part.defects)
+    found.decoder.notes.extend(f"{type(d).__name__} in {content_type}" for d in part.defects)
 
 
 def _leaf(part: Message, found: _Parts) -> None:
-    headers = first_values(part.raw_items())
-    filename = attachment_filename(
-        headers.get("content-disposition"), headers.get("content-type"), found.notes
-    )
+    filename = _part_filename(part, found.decoder)
     content_type = part.get_content_type()
     if filename or part.get_content_disposition() == "attachment":
         found.attachments.append(_file_attachment(part, filename))
     elif content_type == "text/html":
-        found.html.append(_part_text(part, found.notes))
+        found.html.append(_part_text(part, found.decoder.notes))
     elif content_type == "text/plain" or part.get_content_maintype() == "multipart":
         if content_type != "text/plain":
-            found.notes.append(f"unreadable {content_type} read as text")
-        found.plain.append(_part_text(part, found.notes))
+            found.decoder.notes.append(f"unreadable {content_type} read as text")
+        found.plain.append(_part_text(part, found.decoder.notes))
+
+
+def _part_filename(part: Message, decoder: HeaderDecoder) -> str:
+    headers = first_values(part.raw_items())
+    return decoder.filename(headers.get("content-disposition"), headers.get("content-type"))
 
 
 def _payload_bytes(part: Message) -> bytes:
@@ -315,14 +375,12 @@ def _message_attachment(
     payload = _message_bytes(part, inner, found, boundary)
     encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
     if encoding in ("base64", "quoted-printable"):  # the parser read the encoded text
+        found.decoder.notes.append(f"attached message in {encoding} (RFC 2046 forbids it)")
         inner = email.message_from_bytes(payload, policy=compat32)
-    subject = fold_spaces(decode_header(first_values(inner.raw_items()).get("subject", "")))
-    headers = first_values(part.raw_items())
-    own_name = attachment_filename(
-        headers.get("content-disposition"), headers.get("content-type"), found.notes
-    )
+    subject = found.decoder.header(first_values(inner.raw_items()).get("subject", ""), "Subject")
+    own_name = _part_filename(part, found.decoder)
     return Attachment(
-        filename=f"{subject}.eml" if subject else own_name,
+        filename=f"{fold_spaces(subject)}.eml" if subject.strip() else own_name,
         content_type=part.get_content_type(),
         payload=payload,
         sha256=hashlib.sha256(payload).hexdigest(),
@@ -335,14 +393,24 @@ def _message_bytes(part: Message, inner: Message, found: _Parts, boundary: str |
     try:
         flat = _flatten(inner, linesep)
     except (LookupError, UnicodeError, ValueError, TypeError) as exc:
-        found.notes.append(f"attached message not re-serialisable: {type(exc).__name__}")
+        found.decoder.notes.append(f"attached message not re-serialisable: {type(exc).__name__}")
         return b""
     encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
     if encoding == "base64":
-        return binascii.a2b_base64(re.sub(rb"[^A-Za-z0-9+/]", b"", flat) + b"==")
+        return _base64(flat)
     if encoding == "quoted-printable":
         return quopri.decodestring(flat.lstrip(b"\r\n"))
     return _exact_bytes(found.raw, flat, boundary)
+
+
+def _base64(text: bytes) -> bytes:
+    """Lenient base64: foreign characters dropped, padding repaired."""
+    data = re.sub(rb"[^A-Za-z0-9+/]", b"", text)
+    data = data[: len(data) - 1] if len(data) % 4 == 1 else data
+    try:
+        return binascii.a2b_base64(data + b"=" * (-len(data) % 4))
+    except binascii.Error:
+        return b""
 
 
 def _flatten(message: Message, linesep: str) -> bytes:
@@ -364,9 +432,9 @@ def _exact_bytes(raw: bytes, flat: bytes, boundary: str | None) -> bytes:
     head, squashed = flat.split(b"\n", 1)[0], re.sub(rb"\s+", b"", flat)
     delimiter = b"\n--" + boundary.encode("ascii", "surrogateescape")
     start = raw.find(head)
-    while start != -1:
+    for _ in range(_MAX_CANDIDATES):
         end = raw.find(delimiter, start)
-        if end == -1:
+        if start == -1 or end == -1:
             break
         cut = end - 1 if raw[end - 1 : end] == b"\r" else end
         if re.sub(rb"\s+", b"", raw[start:cut]) == squashed:

@@ -2,8 +2,8 @@
 
 Scripts, styles and titles are dropped; ``<br>`` is a line break, block elements
 start a new line (paragraphs and headings leave a blank line), table cells are
-separated by a tab, entities are unescaped, and white space inside a line
-collapses to one space (except inside ``<pre>``).
+separated by a space, entities are unescaped, and white space inside a line
+collapses to one space.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class _TextCollector(HTMLParser):
         elif tag in _BLOCK:
             self._write_newlines(1)
         elif tag in _CELL:
-            self.parts.append("\t")
+            self.parts.append(" ")
 
     def _write_newlines(self, count: int, always: bool = False) -> None:
         missing = count if always else count - self._newlines
