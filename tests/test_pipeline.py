@@ -173,16 +173,16 @@ def test_poison_mail_retried_then_moved_to_failed(
     poison = make_mail("执法大队+这封会让解析出错", body="POISON-PILL")
     deliver(inbox(app), poison, at)
     deliver(inbox(app), make_mail("执法大队+这封正常"), at + timedelta(minutes=1))
-    import mailroom.pipeline as pipeline_module
+    import mailroom.preparing as preparing_module
 
-    real_parse = pipeline_module.parse_letter
+    real_parse = preparing_module.parse_letter
 
     def flaky_parse(raw: bytes, received_at: datetime) -> object:
         if b"POISON-PILL" in raw:
             raise RuntimeError("simulated parser bug")
         return real_parse(raw, received_at)
 
-    monkeypatch.setattr(pipeline_module, "parse_letter", flaky_parse)
+    monkeypatch.setattr(preparing_module, "parse_letter", flaky_parse)
     first = poll_once(app)
     assert (first.count("processed"), first.count("retry")) == (1, 1)
     assert poll_once(app).count("retry") == 1

@@ -43,6 +43,7 @@ class Row:
     priority: str = GENERAL
     followup: str | None = None
     roster: bool = False
+    date: str | None = None
 
 
 ROWS = [
@@ -82,13 +83,16 @@ ROWS = [
     Row("Re: 转发：回复：办公室-召开信息工作会议", "办公室", "召开信息工作会议"),
     Row("Ｒｅ：Ｆｗｄ：执法大队＋巡查发现违建", DADUI, "巡查发现违建"),
     # trailing dates
-    Row("【执法大队】开展巡查（5月8日）", DADUI, "开展巡查"),
-    Row("[法规股]普法宣传进社区 2019.5.8", "法规股", "普法宣传进社区"),
-    Row("自然资源执法大队—开展巡查20190508", DADUI, "开展巡查"),
-    Row("不动产登记中心 - 办理首证 - 2019-05-08", "不动产登记中心", "办理首证"),
-    Row("望洪林站+巡查 5.8", "望洪林业站", "巡查"),
-    Row("国土空间规划股+规划编制推进会(2019年5月8日)", "国土空间规划股", "规划编制推进会"),
-    Row("耕地保护股+开展卫片执法检查——５月８日", "耕地保护股", "开展卫片执法检查"),
+    Row("【执法大队】开展巡查（5月8日）", DADUI, "开展巡查（5月8日）", date="（5月8日）"),
+    Row("[法规股]普法宣传进社区 2019.5.8", "法规股", "普法宣传进社区 2019.5.8", date="2019.5.8"),
+    Row("自然资源执法大队—开展巡查20190508", DADUI, "开展巡查20190508", date="20190508"),
+    Row("不动产登记中心 - 办理首证 - 2019-05-08", "不动产登记中心", "办理首证 - 2019-05-08",
+        date="2019-05-08"),
+    Row("望洪林站+巡查 5.8", "望洪林业站", "巡查 5.8", date="5.8"),
+    Row("国土空间规划股+规划编制推进会(2019年5月8日)", "国土空间规划股",
+        "规划编制推进会(2019年5月8日)", date="(2019年5月8日)"),
+    Row("耕地保护股+开展卫片执法检查——５月８日", "耕地保护股", "开展卫片执法检查——５月８日",
+        date="５月８日"),
     Row("执法大队+2019.5.8", DADUI, "2019.5.8"),
     # priority markers in every position (kept in the title)
     Row("【紧急】望洪林业站+望洪镇发生森林火情", "望洪林业站",
@@ -152,7 +156,7 @@ ROWS = [
     Row("望红林业站+巡查", None, "望红林业站+巡查"),
     Row("林业站+巡查", None, "林业站+巡查"),
     Row("县公安局+协助开展联合执法", None, "县公安局+协助开展联合执法"),
-    Row("关于森林防火的通知-2019", None, "关于森林防火的通知"),
+    Row("关于森林防火的通知-2019", None, "关于森林防火的通知-2019", date="2019"),
     Row("学习贯彻-习近平讲话", None, "学习贯彻-习近平讲话"),
     Row("自然资源-文明建设", None, "自然资源-文明建设"),
     Row("答复执法大队+巡查", DADUI, "巡查"),
@@ -175,6 +179,7 @@ def test_parse_subject(row: Row) -> None:
     parsed = parse_subject(row.subject, ROSTER)
     assert (parsed.unit, parsed.title, parsed.priority, parsed.followup, parsed.is_roster) == (
         row.unit, row.title, row.priority, row.followup, row.roster)
+    assert parsed.date == row.date
     assert parsed.original == row.subject
     assert (parsed.unit_text is None) == (parsed.unit is None) == (parsed.unit_score is None)
 

@@ -1,3 +1,4 @@
 from mailroom.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # guarded: worker processes (spawn) import __main__ again
+    raise SystemExit(main())

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from mailroom.app import App
 from mailroom.errors import MailboxError, MailroomError, StoreError
 from mailroom.mailbox.maildir import MaildirSource
-from mailroom.pipeline import PassReport
+from mailroom.pipeline import PassReport, Pipeline
 from mailroom.store.database import current_revision, head_revision
 
 log = logging.getLogger(__name__)
@@ -32,11 +32,14 @@ IDLE_WINDOW = 25 * 60.0  # re-issue IDLE well within the 29 minutes servers allo
 
 def poll_once(app: App) -> PassReport:
     pipeline = app.pipeline()
-    source = app.open_source()
     try:
-        return pipeline.run_pass(source)
+        source = app.open_source()
+        try:
+            return pipeline.run_pass(source)
+        finally:
+            source.close()
     finally:
-        source.close()
+        pipeline.close()
 
 
 class _Interrupted(Exception):
@@ -88,9 +91,17 @@ def run_forever(app: App, stopper: Stopper | None = None) -> None:
     stopper = stopper or Stopper()
     stopper.install()
     pipeline = app.pipeline()
+    sd_notify("READY=1")
+    try:
+        _serve(app, pipeline, stopper)
+    finally:
+        pipeline.close()
+    sd_notify("STOPPING=1")
+
+
+def _serve(app: App, pipeline: Pipeline, stopper: Stopper) -> None:
     interval = app.settings.imap.poll_interval if app.settings.imap else 60
     backoff = 5.0
-    sd_notify("READY=1")
     while not stopper.event.is_set():
         try:
             source = app.open_source()
@@ -114,7 +125,6 @@ def run_forever(app: App, stopper: Stopper | None = None) -> None:
             log.error("mailbox connection lost: %s; reconnecting", exc)
         finally:
             source.close()
-    sd_notify("STOPPING=1")
 
 
 def _pause(source: object, interval: float) -> float:

@@ -11,25 +11,27 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
-import mimetypes
 import re
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailroom.clock import Clock
 from mailroom.config import Settings
 from mailroom.mailbox.base import FetchedMail, MailKey, MailSource
-from mailroom.parsing.letter import Letter, parse_letter
+from mailroom.parsing.letter import Letter
+from mailroom.preparing import Prepared, Preparer, StoredPart
 from mailroom.rules.checks import CheckInput, run_checks
 from mailroom.rules.classify import ClassifyContext, classify, command_word
 from mailroom.rules.subject import ParsedSubject, UnitName, parse_subject
 from mailroom.store import queries
 from mailroom.store.files import FileStore, sha256_hex
-from mailroom.store.models import Message, StoredAttachment, Submission
+from mailroom.store.models import StoredAttachment, Submission
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,13 @@ class PassReport:
                 f"{self.count('retry')} to retry")
 
 
+@dataclass
+class _Started:
+    batch: list[FetchedMail]
+    known: queries.KnownMail
+    futures: dict[MailKey, Future[Prepared]]
+
+
 class Pipeline:
     def __init__(
         self,
@@ -87,102 +96,172 @@ class Pipeline:
             frozenset(settings.own_addresses),
             frozenset(address.lower() for address in settings.office.addresses),
         )
+        self._officers: dict[str, str] | None = None  # address -> unit, read once a pass
+        self.preparer = Preparer(files.root)
+
+    def close(self) -> None:
+        self.preparer.close()
 
     def run_pass(self, source: MailSource, batch_size: int = 50) -> PassReport:
         """Process every mail waiting in `source`, filing each away after its commit."""
         self._sync_config_officers()
+        self._officers = None
         report = PassReport()
+        waiting: _Started | None = None
         for batch in source.fetch(batch_size):
-            outcomes = [self.process(mail) for mail in batch]
-            report.outcomes.extend(outcomes)
-            source.mark_processed([o.key for o in outcomes if o.disposition == "processed"])
-            source.mark_failed([o.key for o in outcomes if o.disposition == "failed"])
+            started = self._start(batch)  # workers prepare this batch while the last is
+            if waiting is not None:       # recorded
+                report.outcomes.extend(self._finish(waiting, source))
+            waiting = started
+        if waiting is not None:
+            report.outcomes.extend(self._finish(waiting, source))
         return report
+
+    def _start(self, batch: list[FetchedMail]) -> _Started:
+        known = self._recorded_among(batch)
+        new = [(m, sha256_hex(m.raw)) for m in batch]
+        new = [(m, sha) for m, sha in new if known.kind_of(m.key, sha) is None]
+        futures = dict(zip((m.key for m, _ in new), self.preparer.submit(new), strict=True))
+        return _Started(batch, known, futures)
+
+    def _finish(self, started: _Started, source: MailSource) -> list[Outcome]:
+        """Record a batch in order, one transaction a mail, then file it away."""
+        outcomes = [self.process(mail, started.known, started.futures.get(mail.key))
+                    for mail in started.batch]
+        source.mark_processed([o.key for o in outcomes if o.disposition == "processed"])
+        source.mark_failed([o.key for o in outcomes if o.disposition == "failed"])
+        return outcomes
 
     def _sync_config_officers(self) -> None:
         assignments = [(a, u.name) for u in self.settings.units for a in u.officers]
         with self.sessions.begin() as session:
             queries.sync_config_officers(session, assignments, self.clock.now())
 
-    def process(self, mail: FetchedMail) -> Outcome:
+    def _recorded_among(self, batch: Sequence[FetchedMail]) -> queries.KnownMail:
+        with self.sessions() as session:
+            return queries.recorded_among(session, [m.key for m in batch],
+                                          [sha256_hex(m.raw) for m in batch])
+
+    def process(
+        self,
+        mail: FetchedMail,
+        known: queries.KnownMail | None = None,
+        prepared: Future[Prepared] | None = None,
+    ) -> Outcome:
+        """Record one mail in its own transaction. `known`: what a look-up for the whole
+        batch found already recorded (else this mail is looked up on its own); `prepared`:
+        the mail parsed and stored by a worker (else that is done here)."""
         raw_sha256 = sha256_hex(mail.raw)
         try:
             with self.sessions.begin() as session:
-                existing = queries.find_recorded(session, mail.key, raw_sha256)
+                if known is None:
+                    known = queries.recorded_among(session, [mail.key], [raw_sha256])
+                existing = known.kind_of(mail.key, raw_sha256)
                 if existing is not None:
                     return self._already_recorded(mail.key, existing)
-                message = self._record(session, mail, raw_sha256)
-                number = message.submission.number if message.submission else None
-                outcome = Outcome(mail.key, "processed", message.kind, number)
+                if prepared is None:
+                    prepared = self.preparer.submit([(mail, raw_sha256)])[0]
+                kind, number = self._record(session, mail, raw_sha256, prepared.result())
         except OperationalError:
             raise  # the database itself is unavailable: stop the pass, blame no mail
+        except IntegrityError:
+            # recorded meanwhile (the unique location / hash constraints are the last guard)
+            with self.sessions() as session:
+                recorded = queries.find_recorded(session, mail.key, raw_sha256)
+            if recorded is None:
+                raise
+            return self._already_recorded(mail.key, recorded.kind)
         except Exception as exc:  # one bad mail must never stop the others
             log.exception("processing %s uid %s failed", mail.key.mailbox, mail.key.uid)
             return self._failed_attempt(mail, raw_sha256, exc)
-        log.info("recorded uid %s as %s%s", mail.key.uid, outcome.kind,
-                 f" {outcome.number}" if outcome.number else "")
-        return outcome
+        known.add(mail.key, raw_sha256, kind)
+        if kind == "roster":
+            self._officers = None  # a reporter was registered: read them again
+        log.info("recorded uid %s as %s%s", mail.key.uid, kind, f" {number}" if number else "")
+        return Outcome(mail.key, "processed", kind, number)
 
-    def _already_recorded(self, key: MailKey, existing: Message) -> Outcome:
-        disposition: Disposition = "failed" if existing.kind == "failed" else "processed"
-        return Outcome(key, disposition, existing.kind, already_recorded=True)
+    def _officer_unit(self, session: Session, address: str) -> str | None:
+        if self._officers is None:
+            self._officers = queries.officer_units(session)
+        return self._officers.get(address.lower())
 
-    def _record(self, session: Session, mail: FetchedMail, raw_sha256: str) -> Message:
-        letter = parse_letter(mail.raw, mail.received_at)
+    def _already_recorded(self, key: MailKey, kind: str) -> Outcome:
+        disposition: Disposition = "failed" if kind == "failed" else "processed"
+        return Outcome(key, disposition, kind, already_recorded=True)
+
+    def _record(
+        self, session: Session, mail: FetchedMail, raw_sha256: str, prepared: Prepared
+    ) -> tuple[str, str | None]:
+        """Write what one mail is; returns its kind and, for a submission, its number."""
+        letter = prepared.letter
         parsed = parse_subject(letter.subject, self.units)
         own, office = self.context_base
         verdict = classify(letter, ClassifyContext(own, office, parsed.is_roster))
-        message = self._new_message(mail, raw_sha256, letter, verdict.kind)
-        message.detail = {"reason": verdict.reason} if verdict.reason else {}
+        message = self._message_row(mail, raw_sha256, prepared.raw_path, letter, verdict.kind)
+        message["detail"] = {"reason": verdict.reason} if verdict.reason else {}
         if letter.parse_warnings:
-            message.detail["parse_warnings"] = list(letter.parse_warnings)
-        session.add(message)
-        session.flush()
+            message["detail"]["parse_warnings"] = list(letter.parse_warnings)
+        number = None
         if verdict.kind == "roster":
-            self._register_roster(session, message, letter, parsed)
-        elif verdict.kind == "command":
-            message.detail = {**message.detail, "command": command_word(letter.subject)}
+            message_pk = self._record_roster(session, message, letter, parsed)
         elif verdict.kind == "submission":
-            self._record_submission(session, message, letter, parsed)
-        return message
+            message_pk, number = self._record_submission(
+                session, message, letter, parsed, prepared.parts)
+        else:
+            if verdict.kind == "command":
+                message["detail"]["command"] = command_word(letter.subject)
+            message_pk = queries.insert_message(session, message)
+        queries.insert_rows(session, StoredAttachment, [
+            {**asdict(part), "position": position, "message_pk": message_pk}
+            for position, part in enumerate(prepared.parts, start=1)])
+        return verdict.kind, number
 
-    def _new_message(
-        self, mail: FetchedMail, raw_sha256: str, letter: Letter | None, kind: str
-    ) -> Message:
-        return Message(
-            mailbox=mail.key.mailbox, uidvalidity=mail.key.uidvalidity, uid=mail.key.uid,
-            raw_sha256=raw_sha256, raw_size=len(mail.raw),
-            raw_path=self.files.put_raw(mail.raw, raw_sha256),
-            message_id=letter.message_id if letter else "",
-            sender=letter.sender if letter else "",
-            subject=letter.subject if letter else "",
-            date_header=letter.date if letter else None,
-            received_at=mail.received_at, kind=kind, processed_at=self.clock.now(),
-        )
+    def _message_row(
+        self, mail: FetchedMail, raw_sha256: str, raw_path: str, letter: Letter | None,
+        kind: str,
+    ) -> dict[str, Any]:
+        return {
+            "mailbox": mail.key.mailbox, "uidvalidity": mail.key.uidvalidity,
+            "uid": mail.key.uid, "raw_sha256": raw_sha256, "raw_size": len(mail.raw),
+            "raw_path": raw_path,
+            "message_id": letter.message_id if letter else "",
+            "sender": letter.sender if letter else "",
+            "subject": letter.subject if letter else "",
+            "date_header": letter.date if letter else None,
+            "received_at": mail.received_at, "kind": kind, "reason": None, "detail": {},
+            "processed_at": self.clock.now(),
+        }
 
-    def _register_roster(
-        self, session: Session, message: Message, letter: Letter, parsed: ParsedSubject
-    ) -> None:
-        unit = parsed.unit or queries.officer_unit(session, letter.sender)
+    def _record_roster(
+        self, session: Session, message: dict[str, Any], letter: Letter, parsed: ParsedSubject
+    ) -> int:
+        """R7: register the sender for the unit the subject names."""
+        unit = parsed.unit or self._officer_unit(session, letter.sender)
         if unit is None or not letter.sender:
-            message.detail = {**message.detail, "registered": False,
-                              "why": "no unit recognised in the subject" if letter.sender
-                              else "no sender address"}
-            return
+            why = "no unit recognised in the subject" if letter.sender else "no sender address"
+            message["detail"].update(registered=False, why=why)
+            return queries.insert_message(session, message)
         found = _OFFICER_NAME.search(parsed.title or letter.subject)
         name = found.group(1) if found else letter.sender_name
+        message["detail"].update(registered=True, unit=unit, name=name)
+        message_pk = queries.insert_message(session, message)
         queries.register_officer(session, address=letter.sender, unit=unit, source="roster",
-                                 at=self.clock.now(), name=name, message_pk=message.id)
-        message.detail = {**message.detail, "registered": True, "unit": unit, "name": name}
+                                 at=self.clock.now(), name=name, message_pk=message_pk)
+        return message_pk
 
     def _record_submission(
-        self, session: Session, message: Message, letter: Letter, parsed: ParsedSubject
-    ) -> None:
-        registered_unit = queries.officer_unit(session, letter.sender)
+        self,
+        session: Session,
+        message: dict[str, Any],
+        letter: Letter,
+        parsed: ParsedSubject,
+        parts: Sequence[StoredPart],
+    ) -> tuple[int, str]:
+        registered_unit = self._officer_unit(session, letter.sender)
         unit, unit_source = parsed.unit, "subject"
         if unit is None:
             unit, unit_source = registered_unit, "sender" if registered_unit else "none"
-        names = self._store_attachments(message, letter)
+        names = [part.filename for part in parts]
         checks = run_checks(CheckInput(unit, parsed.title, names),
                             self.settings.checks.model_dump())
         warnings = list(checks.warnings)
@@ -192,27 +271,18 @@ class Pipeline:
             warnings.append("no_unit")
         if registered_unit is None:
             warnings.append("unknown_sender")
-        status = "rejected" if checks.rejected_by else "counted" if unit else "unassigned"
-        month = queries.month_of(message.received_at, self.settings.zone)
-        session.add(Submission(
-            message=message, number=queries.next_number(session, month), month=month,
-            unit=unit, unit_source=unit_source, title=parsed.title, sender=letter.sender,
-            received_at=message.received_at, status=status, priority=parsed.priority,
-            followup=parsed.followup, warnings=warnings,
-        ))
-        session.flush()
-
-    def _store_attachments(self, message: Message, letter: Letter) -> list[str]:
-        names = []
-        for position, part in enumerate(letter.attachments, start=1):
-            name = part.filename or _generated_name(position, part.content_type)
-            names.append(name)
-            message.attachments.append(StoredAttachment(
-                position=position, filename=name, content_type=part.content_type,
-                size=len(part.payload), sha256=part.sha256,
-                stored_path=self.files.put_attachment(part.payload, part.sha256, name),
-            ))
-        return names
+        month = queries.month_of(message["received_at"], self.settings.zone)
+        number = queries.next_number(session, month)
+        message_pk = queries.insert_message(session, message)
+        queries.insert_rows(session, Submission, [{
+            "message_pk": message_pk, "number": number, "month": month, "unit": unit,
+            "unit_source": unit_source, "title": parsed.title, "sender": letter.sender,
+            "received_at": message["received_at"],
+            "status": "rejected" if checks.rejected_by else "counted" if unit else "unassigned",
+            "priority": parsed.priority, "followup": parsed.followup,
+            "duplicate_of_id": None, "score": None, "warnings": warnings,
+        }])
+        return message_pk, number
 
     def _failed_attempt(self, mail: FetchedMail, raw_sha256: str, exc: Exception) -> Outcome:
         reason = f"{type(exc).__name__}: {exc}"[:2000]
@@ -225,7 +295,8 @@ class Pipeline:
                             mail.key.uid, attempts, self.max_attempts)
                 return Outcome(mail.key, "retry")
             with self.sessions.begin() as session:
-                session.add(self._failed_message(mail, raw_sha256, reason, attempts))
+                queries.insert_message(
+                    session, self._failed_message(mail, raw_sha256, reason, attempts))
         except Exception:
             log.exception("uid %s: could not record the failure; it stays in the inbox",
                           mail.key.uid)
@@ -236,17 +307,15 @@ class Pipeline:
 
     def _failed_message(
         self, mail: FetchedMail, raw_sha256: str, reason: str, attempts: int
-    ) -> Message:
-        message = self._new_message(mail, raw_sha256, None, "failed")
+    ) -> dict[str, Any]:
+        """The row of a mail that failed for good: its raw bytes are kept all the same."""
+        raw_path = self.files.put_raw(mail.raw, raw_sha256)
+        row = self._message_row(mail, raw_sha256, raw_path, None, "failed")
         headers = email.message_from_bytes(mail.raw, policy=email.policy.compat32)
-        message.sender = str(headers.get("From", ""))[:320]
-        message.subject = str(headers.get("Subject", ""))
-        message.message_id = str(headers.get("Message-ID", "")).strip().strip("<>")
-        message.reason = f"{reason} (after {attempts} attempts)"
-        return message
-
-
-def _generated_name(position: int, content_type: str) -> str:
-    guessed = mimetypes.guess_extension(content_type.split(";")[0].strip()) or ".bin"
-    return f"attachment-{position}{guessed}"
-
+        row.update(
+            sender=str(headers.get("From", ""))[:320],
+            subject=str(headers.get("Subject", "")),
+            message_id=str(headers.get("Message-ID", "")).strip().strip("<>"),
+            reason=f"{reason} (after {attempts} attempts)",
+        )
+        return row

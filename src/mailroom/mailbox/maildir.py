@@ -38,11 +38,12 @@ class MaildirSource:
     def __init__(self, path: Path, processed_folder: str, failed_folder: str) -> None:
         self.root = path
         self.name = f"maildir:{path.resolve()}"
-        for sub in _SUBDIRS:
+        for sub in ("cur", "new"):
             if not (path / sub).is_dir():
                 raise MailboxError(
                     f"{path} is not a Maildir (no {sub}/ folder); check [maildir] path"
                 )
+        (path / "tmp").mkdir(exist_ok=True)  # git and some copies drop the empty tmp/
         self._processed = self._subfolder(processed_folder)
         self._failed = self._subfolder(failed_folder)
         self._paths: dict[str, Path] = {}

@@ -22,6 +22,7 @@ A subject that is only a unit ("执法大队") gives the title "" (there is noth
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ class ParsedSubject:
     priority: str
     followup: str | None
     is_roster: bool
+    date: str | None = None  # a trailing date, kept in the title too
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class _Found:
     unit_text: str
     unit: str
     score: float
-    title: str  # markers + rest, before the trailing date is dropped
+    title: str  # markers + rest
 
 
 # --- folding and shared patterns -------------------------------------------------------
@@ -184,6 +186,11 @@ def _pull_bracket_markers(text: str) -> tuple[str, str]:
 
 def _candidates(units: Sequence[UnitName]) -> list[tuple[str, str]]:
     """(key, canonical name) for every name and alias, longest key first."""
+    return _candidates_of(tuple(units))
+
+
+@functools.lru_cache(maxsize=8)  # the roster rarely changes; rebuilding it per subject shows
+def _candidates_of(units: tuple[UnitName, ...]) -> list[tuple[str, str]]:
     pairs = [(_key(label), unit.name) for unit in units for label in (unit.name, *unit.aliases)]
     return sorted({pair for pair in pairs if pair[0]}, key=lambda pair: -len(pair[0]))
 
@@ -333,11 +340,17 @@ def _roster_unit(title: str, units: Sequence[UnitName]) -> _Found | None:
 
 
 def _finish_title(title: str) -> str:
-    """Drop a trailing date (unless that is all there is) and tidy whitespace."""
-    match = _TRAILING_DATE.search(_fold(title))
-    if match is not None and title[:match.start()].strip(_EDGE):
-        title = title[:match.start()]
+    """Tidy whitespace. A trailing date stays: SPEC's title drops only prefixes, unit and
+    separator (see trailing_date)."""
     return re.sub(r"\s+", " ", title).strip()
+
+
+def trailing_date(title: str) -> str | None:
+    """The date a title ends with ("（5月8日）", "2019.5.8"), unless that is all there is."""
+    match = _TRAILING_DATE.search(_fold(title))
+    if match is None or not title[:match.start()].strip(_EDGE):
+        return None
+    return title[match.start():].strip(_EDGE + " ")
 
 
 _ROSTER_VERB = r"(?:关于)?(?:报送|上报|拟定|确定|更新|变更|调整|新增|更换|推荐|备案)?的?"
@@ -377,7 +390,7 @@ def _bracketed_name(folded: str, position: int) -> bool:
 
 
 def parse_subject(subject: str, units: Sequence[UnitName]) -> ParsedSubject:
-    """R1: "单位+信息标题" → unit, title (markers kept, date dropped), priority, R7 roster."""
+    """R1: "单位+信息标题" → unit, title (markers and dates kept), priority, R7 roster."""
     stripped = strip_reply_prefixes(subject)
     markers, body = _take_leading_markers(stripped)
     found = _find_unit(body, markers, units)
@@ -397,4 +410,5 @@ def parse_subject(subject: str, units: Sequence[UnitName]) -> ParsedSubject:
         priority=priority,
         followup=detect_followup(title),
         is_roster=roster,
+        date=trailing_date(title),
     )

@@ -62,10 +62,11 @@ class FileStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
+            # No fsync per file: the mailbox keeps every original (processed mail is moved,
+            # never deleted), so a file lost to a power cut is recoverable, and an fsync
+            # per attachment would cost more than the rest of processing a mail.
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
             os.replace(temporary, target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

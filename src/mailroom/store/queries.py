@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Insert, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from mailroom.mailbox.base import MailKey
-from mailroom.store.models import Message, MonthCounter, Officer, ProcessingFailure, Submission
+from mailroom.store.models import (
+    Base,
+    Message,
+    MonthCounter,
+    Officer,
+    ProcessingFailure,
+    Submission,
+)
 
 
 def month_of(instant: datetime, zone: ZoneInfo) -> str:
@@ -26,35 +35,125 @@ def month_bounds(month: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-def find_recorded(session: Session, key: MailKey, raw_sha256: str) -> Message | None:
+class Recorded(NamedTuple):
+    id: int
+    kind: str
+
+
+def find_recorded(session: Session, key: MailKey, raw_sha256: str) -> Recorded | None:
     """The message already recorded for this mailbox location or these exact bytes."""
     location = (
         (Message.mailbox == key.mailbox)
         & (Message.uidvalidity == key.uidvalidity)
         & (Message.uid == key.uid)
     )
-    statement = select(Message).where(or_(location, Message.raw_sha256 == raw_sha256)).limit(1)
-    return session.scalars(statement).first()
+    statement = (
+        select(Message.id, Message.kind)
+        .where(or_(location, Message.raw_sha256 == raw_sha256))
+        .limit(1)
+    )
+    row = session.execute(statement).first()
+    return Recorded(row.id, row.kind) if row else None
+
+
+@dataclass
+class KnownMail:
+    """Which of a batch's mails are recorded already, by location and by raw hash."""
+
+    by_location: dict[tuple[str, int, str], str] = field(default_factory=dict)
+    by_hash: dict[str, str] = field(default_factory=dict)
+
+    def kind_of(self, key: MailKey, raw_sha256: str) -> str | None:
+        location = (key.mailbox, key.uidvalidity, key.uid)
+        return self.by_location.get(location) or self.by_hash.get(raw_sha256)
+
+    def add(self, key: MailKey, raw_sha256: str, kind: str) -> None:
+        self.by_location[(key.mailbox, key.uidvalidity, key.uid)] = kind
+        self.by_hash[raw_sha256] = kind
+
+
+def recorded_among(
+    session: Session, keys: Sequence[MailKey], hashes: Sequence[str]
+) -> KnownMail:
+    """One look-up for a whole batch: which of these locations or hashes are recorded."""
+    known = KnownMail()
+    if not keys and not hashes:
+        return known
+    conditions: list[ColumnElement[bool]] = [Message.raw_sha256.in_(list(hashes))]
+    groups: dict[tuple[str, int], list[str]] = {}
+    for key in keys:
+        groups.setdefault((key.mailbox, key.uidvalidity), []).append(key.uid)
+    for (mailbox, uidvalidity), uids in groups.items():
+        conditions.append((Message.mailbox == mailbox) & (Message.uidvalidity == uidvalidity)
+                          & Message.uid.in_(uids))
+    statement = select(Message.mailbox, Message.uidvalidity, Message.uid, Message.raw_sha256,
+                       Message.kind).where(or_(*conditions))
+    for row in session.execute(statement):
+        known.by_location[(row.mailbox, row.uidvalidity, row.uid)] = row.kind
+        known.by_hash[row.raw_sha256] = row.kind
+    return known
+
+
+def officer_units(session: Session) -> dict[str, str]:
+    """Every registered reporter's address and unit."""
+    return {address: unit for address, unit in session.execute(
+        select(Officer.address, Officer.unit))}
+
+
+# The hot path writes plain rows with Core statements built once: the ORM's unit of work,
+# and even building a statement per call, cost more per mail than parsing it
+# (benchmarks/ingest.py).
+
+def _table(model: type[Base]) -> Table:
+    return Base.metadata.tables[model.__tablename__]
+
+
+_MESSAGES, _COUNTERS = _table(Message), _table(MonthCounter)
+_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
+_BUMP_COUNTER = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.month == bindparam("key"))
+    .values(last=_COUNTERS.c.last + 1)
+    .returning(_COUNTERS.c.last)
+)
+_FIRST_COUNTER = insert(_COUNTERS).values(month=bindparam("key"), last=1)
+_INSERTS: dict[str, Insert] = {}
+
+
+def insert_message(session: Session, row: dict[str, Any]) -> int:
+    """Insert one `messages` row; returns its id."""
+    return int(session.connection().execute(_INSERT_MESSAGE, row).scalar_one())
+
+
+def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    statement = _INSERTS.get(model.__tablename__)
+    if statement is None:
+        statement = _INSERTS[model.__tablename__] = insert(_table(model))
+    session.connection().execute(statement, list(rows))
 
 
 def next_number(session: Session, month: str) -> str:
-    """The next submission number `YYYYMM-NNNN` of `month` ("YYYY-MM"); never reused."""
+    """The next submission number `YYYYMM-NNNN` of `month` ("YYYY-MM"); never reused.
+
+    One UPDATE … RETURNING: the row lock it takes serialises writers on PostgreSQL, and
+    SQLite has a single writer anyway.
+    """
     key = month.replace("-", "")
-    counter = session.scalars(
-        select(MonthCounter).where(MonthCounter.month == key).with_for_update()
-    ).first()
-    if counter is None:
-        counter = MonthCounter(month=key, last=0)
-        session.add(counter)
-    counter.last += 1
-    session.flush()
-    return f"{key}-{counter.last:04d}"
+    connection = session.connection()
+    last = connection.execute(_BUMP_COUNTER, {"key": key}).scalar()
+    if last is None:
+        connection.execute(_FIRST_COUNTER, {"key": key})
+        last = 1
+    return f"{key}-{last:04d}"
 
 
 def officer_unit(session: Session, address: str) -> str | None:
     if not address:
         return None
-    return session.scalars(select(Officer.unit).where(Officer.address == address.lower())).first()
+    statement = select(Officer.unit).where(Officer.address == address.lower())
+    return session.execute(statement).scalar()
 
 
 def register_officer(

@@ -1,0 +1,76 @@
+"""The bundled sample month, through Dovecot and through the Maildir demo path, checked
+message by message against what its generator says each mail is."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mailroom.app import App
+from mailroom.config import load_settings
+from mailroom.daemon import poll_once
+from mailroom.listing import message_rows, submission_rows
+from mailroom.sample.generate import SAMPLE_DIR, sample_mails
+from mailroom.store.database import upgrade
+from support.dovecot import ImapAccount
+
+SAMPLE_CONFIG = SAMPLE_DIR / "mailroom.toml"
+SAMPLE_MAILDIR = SAMPLE_DIR / "maildir"
+
+
+def expected_submissions() -> list[dict[str, Any]]:
+    mails = sorted((m for m in sample_mails() if m.kind == "submission"),
+                   key=lambda m: m.received_at)
+    return [{"unit": m.unit, "title": m.title, "priority": m.priority,
+             "attachments": list(m.attachments), "sender": m.sender,
+             "received_at": m.received_at.isoformat()} for m in mails]
+
+
+def check_against_generator(app: App) -> None:
+    with app.sessions() as session:
+        submissions = submission_rows(session, None, app.settings.zone)
+        messages = message_rows(session, None, app.settings.zone)
+    got = [{key: row[key] for key in ("unit", "title", "priority", "attachments", "sender",
+                                      "received_at")} for row in submissions]
+    assert got == expected_submissions()
+    assert [m["kind"] for m in messages] == [m.kind for m in sorted(
+        sample_mails(), key=lambda m: m.received_at)]
+    numbers = [row["number"] for row in submissions]
+    assert numbers == [f"201905-{n:04d}" for n in range(1, 24)] + ["201906-0001"]
+    statuses = {row["title"]: row["status"] for row in submissions}
+    assert statuses["我县举行“5·12”防灾减灾日宣传活动"] == "unassigned"
+    assert all(status == "counted" for title, status in statuses.items()
+               if title != "我县举行“5·12”防灾减灾日宣传活动")
+
+
+def test_sample_month_through_imap(
+    make_app: Callable[..., App], imap_account: ImapAccount, tmp_path: Path
+) -> None:
+    sample_settings = load_settings(SAMPLE_CONFIG)
+    units = [unit.model_dump() for unit in sample_settings.units]
+    with imap_account.client() as client:
+        for mail in sample_mails():
+            client.append("INBOX", mail.raw, msg_time=mail.received_at)
+    app = make_app(units=units, office=sample_settings.office.model_dump(),
+                   imap={"host": "127.0.0.1", "port": imap_account.settings().port,
+                         "security": "plain", "username": imap_account.username,
+                         "password": imap_account.password})
+    report = poll_once(app)
+    assert report.fetched == len(sample_mails())
+    assert imap_account.count("INBOX") == 0
+    assert imap_account.count("mailroom/processed") == len(sample_mails())
+    check_against_generator(app)
+
+
+def test_sample_month_through_the_demo_maildir(tmp_path: Path) -> None:
+    shutil.copytree(SAMPLE_MAILDIR, tmp_path / "maildir")
+    shutil.copy(SAMPLE_CONFIG, tmp_path / "mailroom.toml")
+    app = App.build(load_settings(tmp_path / "mailroom.toml"))
+    try:
+        upgrade(app.engine)
+        poll_once(app)
+        check_against_generator(app)
+    finally:
+        app.close()
