@@ -74,3 +74,19 @@ def test_sample_month_through_the_demo_maildir(tmp_path: Path) -> None:
         check_against_generator(app)
     finally:
         app.close()
+
+
+def test_sample_month_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    shutil.copytree(SAMPLE_MAILDIR, tmp_path / "maildir")
+    config = SAMPLE_CONFIG.read_text(encoding="utf-8")
+    assert 'url = "sqlite:///var/mailroom.db"' in config
+    config = config.replace('url = "sqlite:///var/mailroom.db"', f'url = "{postgres_url}"')
+    (tmp_path / "mailroom.toml").write_text(config, encoding="utf-8")
+    app = App.build(load_settings(tmp_path / "mailroom.toml"))
+    try:
+        upgrade(app.engine)
+        poll_once(app)
+        check_against_generator(app)
+        assert poll_once(app).fetched == 0
+    finally:
+        app.close()
