@@ -25,8 +25,8 @@ def config(tmp_path: Path) -> Path:
     path.write_text('[maildir]\npath = "inbox"\n'
                     '[[units]]\nname = "自然资源综合执法大队"\naliases = ["执法大队"]\n'
                     '[[units]]\nname = "国土空间规划股"\n', encoding="utf-8")
-    deliver(inbox, make_mail("执法大队+开展违法用地专项整治", attachments=[("签字稿.pdf", b"%PDF")]),
-            datetime(2019, 5, 8, 9, 30, tzinfo=CST))
+    submission = make_mail("执法大队+开展违法用地专项整治", attachments=[("签字稿.pdf", b"%PDF")])
+    deliver(inbox, submission, datetime(2019, 5, 8, 9, 30, tzinfo=CST))
     deliver(inbox, make_mail("国土空间规划股+规划编制", sender="ghg@example.cn"),
             datetime(2019, 6, 1, 0, 5, tzinfo=CST))
     deliver(inbox, make_mail("自动回复：收到", headers={"Auto-Submitted": "auto-replied"}),
