@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -32,6 +34,20 @@ def config(tmp_path: Path) -> Path:
     deliver(inbox, make_mail("自动回复：收到", headers={"Auto-Submitted": "auto-replied"}),
             datetime(2019, 5, 9, tzinfo=CST))
     return path
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """main() configures logging for the process; put it back for the tests after these."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    names = ("mailroom", "mailparser", "imapclient")
+    levels = {name: logging.getLogger(name).level for name in names}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, saved in levels.items():
+        logging.getLogger(name).setLevel(saved)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -257,6 +257,7 @@ def test_wrong_password_fails_at_stage_login_without_showing_it(
 ) -> None:
     secret = "Wr0ng-pa55word-xyzzy"
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="imapclient")
     with pytest.raises(ConnectError) as caught:
         connect(imap_account.settings(password=secret), timeout=10)
     assert caught.value.stage == "login"
@@ -270,6 +271,7 @@ def test_wrong_password_fails_at_stage_login_without_showing_it(
 def test_right_password_is_not_logged_either(imap_account: ImapAccount,
                                              caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="imapclient")
     connect(imap_account.settings(), timeout=10).logout()
     assert "LOGIN" in caplog.text  # imapclient's debug log is on ...
     assert imap_account.password not in caplog.text  # ... and redacts it
@@ -280,6 +282,7 @@ def test_non_ascii_password_logs_in_with_sasl_plain(dovecot: DovecotServer,
     secret = "信息报送-密码"
     user = dovecot.user("chinese-password", password=secret)
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="imapclient")
     connect(dovecot.settings(user), timeout=10).logout()
     encoded = base64.b64encode(f"\0{user.username}\0{secret}".encode()).decode()
     assert secret not in caplog.text and encoded not in caplog.text
