@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -92,12 +93,15 @@ def test_run_polls_a_maildir_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert process.wait(timeout=15) == 0
 
 
-def test_run_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+def test_run_refuses_a_database_of_another_revision(tmp_path: Path) -> None:
     (tmp_path / "inbox" / "new").mkdir(parents=True)
     (tmp_path / "inbox" / "cur").mkdir()
     (tmp_path / "inbox" / "tmp").mkdir()
     config = tmp_path / "mailroom.toml"
     config.write_text('[maildir]\npath = "inbox"\n', encoding="utf-8")
+    migrate(config)
+    with closing(sqlite3.connect(tmp_path / "var" / "mailroom.db")) as connection, connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0000'")
     with daemon(config) as process:
         assert process.wait(timeout=30) == 1
         _out, err = process.communicate()

@@ -13,7 +13,7 @@ from mailroom.config import Settings
 from mailroom.mailbox.base import MailSource
 from mailroom.mailbox.maildir import MaildirSource
 from mailroom.pipeline import Pipeline
-from mailroom.store.database import make_engine, make_session_factory, require_current_schema
+from mailroom.store.database import make_engine, make_session_factory, prepare_schema
 from mailroom.store.files import FileStore
 
 
@@ -32,7 +32,7 @@ class App:
                    FileStore(Path(settings.storage.path)), clock or SystemClock())
 
     def pipeline(self) -> Pipeline:
-        require_current_schema(self.engine)
+        prepare_schema(self.engine)
         return Pipeline(self.settings, self.sessions, self.files, self.clock)
 
     def open_source(self) -> MailSource:

@@ -166,10 +166,13 @@ def _probe_database(app: App) -> str:
     except Exception as exc:
         raise StoreError(f"cannot open the database: {exc.__class__.__name__}: "
                          f"{str(exc).splitlines()[0]}") from None
+    where = app.engine.url.render_as_string(hide_password=True)
+    if revision is None:
+        return f"{where} has no schema yet: the first poll creates it (or `mailroom db upgrade`)"
     if revision != head_revision():
-        raise StoreError(f"schema at {revision or 'nothing'}, expected {head_revision()}: "
-                         "run `mailroom db upgrade`")
-    return f"{app.engine.url.render_as_string(hide_password=True)} at revision {revision}"
+        raise StoreError(f"schema at revision {revision}, this mailroom needs "
+                         f"{head_revision()}: run `mailroom db upgrade`")
+    return f"{where} at revision {revision}"
 
 
 def _probe_storage(path: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -9,11 +10,13 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailroom.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -66,6 +69,15 @@ def head_revision() -> str:
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
     assert head is not None
     return head
+
+
+def prepare_schema(engine: Engine) -> None:
+    """Create the schema in an empty database (a first run needs no separate step); refuse
+    a database at another revision: migrating is the admin's deliberate `db upgrade`."""
+    if current_revision(engine) is None and not inspect(engine).get_table_names():
+        log.info("empty database: creating the schema")
+        upgrade(engine)
+    require_current_schema(engine)
 
 
 def require_current_schema(engine: Engine) -> None:
