@@ -165,6 +165,7 @@ class CheckSettings(Section):
 
 class UrgentSettings(Section):
     webhook_url: str = ""
+    webhook_kind: Literal["auto", "dingtalk", "wecom"] = "auto"
     webhook_secret_env: str = ""
 
 
