@@ -132,12 +132,12 @@ def _counted(facts: ReceiptFacts) -> str:
 
 
 def _suspected(facts: ReceiptFacts) -> str:
-    return (f"状态：疑似重复。与 {_ref(facts.duplicate_of)} 内容相近{_similarity(facts)}，"
+    return (f"状态：疑似重复。与 {_ref(facts.duplicate_of)}内容相近{_similarity(facts)}，"
             "暂予计数，待办公室确认。")
 
 
 def _duplicate(facts: ReceiptFacts) -> str:
-    return (f"状态：重复，不计数。与 {_ref(facts.duplicate_of)} 内容基本相同{_similarity(facts)}；"
+    return (f"状态：重复，不计数。与 {_ref(facts.duplicate_of)}内容基本相同{_similarity(facts)}；"
             "按“首报”规定，只计首报。")
 
 
