@@ -290,7 +290,7 @@ class Pipeline:
             "priority": parsed.priority, "followup": parsed.followup,
             "duplicate_of_id": None, "score": None, "warnings": warnings,
         })
-        self.outgoing.after_submission(session, submission_pk, letter, names)
+        self.outgoing.after_submission(session, submission_pk, letter, names, message["detail"])
         return message_pk, number
 
     def _failed_attempt(self, mail: FetchedMail, raw_sha256: str, exc: Exception) -> Outcome:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from mailroom.clock import Clock
@@ -31,7 +31,7 @@ from mailroom.outbox.facts import (
 from mailroom.parsing.letter import Letter
 from mailroom.rules.replies import ReplyContext, why_not_reply
 from mailroom.store import queries
-from mailroom.store.models import Message, OutgoingMail, Submission
+from mailroom.store.models import Base, Message, OutgoingMail, Submission
 
 REPLY_PURPOSES = ("receipt", "roster")
 COUNTING = ("counted", "suspected")
@@ -68,9 +68,11 @@ class Outgoing:
         submission_pk: int,
         letter: Letter,
         attachment_names: Sequence[str],
+        detail: dict[str, Any],
         missing_elements: Sequence[str] = (),
     ) -> None:
-        """Queue the receipt (R6) and, for an urgent item, the office alert (R5)."""
+        """Queue the receipt (R6) and, for an urgent item, the office alert (R5); note what
+        was decided in `detail` (the message's, as inserted) and write it back."""
         submission = session.get_one(Submission, submission_pk)
         facts = self.receipt_facts(session, submission, attachment_names, missing_elements)
         notes: dict[str, Any] = {}
@@ -83,7 +85,7 @@ class Outgoing:
                                            "receipt", receipt_subject(facts), {"facts": facts})
             if submission.priority == "urgent":
                 notes["alert"] = self._alert(session, letter, submission.message_pk, facts)
-        _add_detail(session, submission.message_pk, notes)
+        _set_detail(session, submission.message_pk, {**detail, **notes})
 
     def after_roster(self, session: Session, message_pk: int, letter: Letter,
                      detail: dict[str, Any]) -> None:
@@ -94,7 +96,7 @@ class Outgoing:
                             why=_ROSTER_WHY.get(why, why), unit_example=self.unit_example)
         note = self._reply(session, letter, message_pk, "roster", "roster",
                            roster_subject(facts), {"facts": facts})
-        _add_detail(session, message_pk, {"confirmation": note})
+        _set_detail(session, message_pk, {**detail, "confirmation": note})
 
     # -- facts ------------------------------------------------------------------------------
 
@@ -218,7 +220,10 @@ def _replies_in_hour(session: Session, address: str, received_at: datetime) -> i
     return int(session.scalar(statement) or 0)
 
 
-def _add_detail(session: Session, message_pk: int, notes: dict[str, Any]) -> None:
-    detail = session.scalar(select(Message.detail).where(Message.id == message_pk)) or {}
-    session.execute(update(Message).where(Message.id == message_pk)
-                    .values(detail={**detail, **notes}))
+_MESSAGES = Base.metadata.tables[Message.__tablename__]
+_SET_DETAIL = (update(_MESSAGES).where(_MESSAGES.c.id == bindparam("pk"))
+               .values(detail=bindparam("detail")))
+
+
+def _set_detail(session: Session, message_pk: int, detail: dict[str, Any]) -> None:
+    session.connection().execute(_SET_DETAIL, {"pk": message_pk, "detail": detail})
