@@ -181,6 +181,18 @@ def checks(app: App) -> Iterator[tuple[str, Probe]]:
         yield "smtp", lambda: smtp.probe(smtp_settings)
     else:
         yield "outbox", lambda: f"no [smtp]: outgoing mail is written to {settings.outbox.path}"
+    yield "queue", lambda: _probe_queue(app)
+
+
+def _probe_queue(app: App) -> str:
+    """How many outgoing mails wait or failed for good (a stuck queue shows here)."""
+    if current_revision(app.engine) != head_revision():
+        return "not checked: the schema is not current"
+    counts = app.outbox().status_counts()
+    failed = f"; {counts.get('failed', 0)} failed for good (see the outbox table)" \
+        if counts.get("failed") else ""
+    return (f"{counts.get('pending', 0)} outgoing mails waiting, "
+            f"{counts.get('sent', 0)} sent{failed}")
 
 
 def _probe_database(app: App) -> str:

@@ -200,3 +200,8 @@ class OutboxSender:
         if due is None:
             return None
         return max((due - self.clock.now()).total_seconds(), 0.0)
+
+    def status_counts(self) -> dict[str, int]:
+        with self.sessions() as session:
+            statement = select(OutgoingMail.status, func.count()).group_by(OutgoingMail.status)
+            return {status: int(count) for status, count in session.execute(statement)}
