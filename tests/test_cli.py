@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from mailroom.cli import main
+from support.cli import restore_logging, run  # noqa: F401  (restore_logging: autouse)
 from support.mail import deliver, make_mail
 
 CST = timezone(timedelta(hours=8))
@@ -38,24 +36,6 @@ def config(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """main() configures logging for the process; put it back for the tests after these."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    names = ("mailroom", "mailparser", "imapclient")
-    levels = {name: logging.getLogger(name).level for name in names}
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    for name, saved in levels.items():
-        logging.getLogger(name).setLevel(saved)
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_usage_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:

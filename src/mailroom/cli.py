@@ -13,11 +13,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mailroom import __version__, daemon, listing
+from mailroom import __version__, daemon, listing, officers
 from mailroom.app import App
 from mailroom.config import Settings, config_path, load_settings
-from mailroom.errors import ConfigError, MailroomError
-from mailroom.store.database import upgrade
+from mailroom.errors import ConfigError, InvalidInput, MailroomError
+from mailroom.store.database import require_current_schema, upgrade
 
 log = logging.getLogger("mailroom")
 
@@ -66,7 +66,21 @@ def build_parser() -> argparse.ArgumentParser:
         listed = sub.add_parser("list", help=f"list {what}")
         listed.add_argument("--month", type=_month, help="YYYY-MM (default: all)")
         listed.add_argument("--format", choices=("text", "json"), default="text")
+    _add_officer_commands(commands)
     return parser
+
+
+def _add_officer_commands(commands: Any) -> None:
+    group = commands.add_parser("officers", help="the roster of reporters (信息员), R7")
+    sub = group.add_subparsers(dest="officers_command", required=True, parser_class=_Parser)
+    listed = sub.add_parser("list", help="every registered reporter and unit")
+    listed.add_argument("--format", choices=("text", "json"), default="text")
+    add = sub.add_parser("add", help="register ADDRESS for a unit (moves it if registered)")
+    add.add_argument("address")
+    add.add_argument("--unit", required=True, help="a configured unit's name or alias")
+    add.add_argument("--name", default="", help="the reporter's name")
+    remove = sub.add_parser("remove", help="unregister ADDRESS")
+    remove.add_argument("address")
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -117,17 +131,41 @@ def cmd_list(app: App, args: argparse.Namespace) -> int:
         else:
             rows = listing.message_rows(session, args.month, app.settings.zone)
             text = listing.messages_table
-    if args.format == "json":
+    _print(rows, args.format, text)
+    return 0
+
+
+def cmd_officers(app: App, args: argparse.Namespace) -> int:
+    require_current_schema(app.engine)
+    with app.sessions.begin() as session:  # list the config's reporters before a first poll
+        officers.sync_from_config(session, app.settings, app.clock.now())
+    if args.officers_command == "list":
+        with app.sessions() as session:
+            rows = officers.officer_rows(session, app.settings.zone)
+        _print(rows, args.format, officers.officers_table)
+        return 0
+    with app.sessions.begin() as session:
+        if args.officers_command == "add":
+            officer = officers.add_officer(session, app.settings, args.address, args.unit,
+                                           args.name, app.clock.now())
+            print(f"registered {officer.address} for {officer.unit}")
+        else:
+            officer = officers.remove_officer(session, app.settings, args.address)
+            print(f"removed {officer.address} (was registered for {officer.unit})")
+    return 0
+
+
+def _print(rows: list[dict[str, Any]], format: str, text: Callable[[Any], str]) -> None:
+    if format == "json":
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
         print()
     else:
         print(text(rows))
-    return 0
 
 
 COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "db": cmd_db, "poll": cmd_poll, "run": cmd_run, "check": cmd_check,
-    "submissions": cmd_list, "messages": cmd_list,
+    "submissions": cmd_list, "messages": cmd_list, "officers": cmd_officers,
 }
 
 
@@ -148,6 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](app, args)
     except ConfigError as exc:
         print(f"mailroom: config error: {exc}", file=sys.stderr)
+        return 2
+    except InvalidInput as exc:
+        print(f"mailroom: {exc}", file=sys.stderr)
         return 2
     except MailroomError as exc:
         print(f"mailroom: {exc}", file=sys.stderr)

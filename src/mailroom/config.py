@@ -8,12 +8,21 @@ against the config file's folder, and reads passwords without ever putting them 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from mailroom.errors import ConfigError
 
@@ -163,10 +172,29 @@ class CheckSettings(Section):
     signed_scan: Action = "warn"
 
 
+class UrgentElement(Section):
+    """One R5 element of an urgent report: present when any keyword (a regex) matches."""
+
+    name: Annotated[str, Field(min_length=1)]
+    keywords: Annotated[list[str], Field(min_length=1)]
+
+    @field_validator("keywords")
+    @classmethod
+    def _compiles(cls, keywords: list[str]) -> list[str]:
+        for keyword in keywords:
+            try:
+                re.compile(keyword)
+            except re.error as exc:
+                raise ValueError(f"keyword {keyword!r} is not a valid regular expression: "
+                                 f"{exc}") from None
+        return keywords
+
+
 class UrgentSettings(Section):
     webhook_url: str = ""
     webhook_kind: Literal["auto", "dingtalk", "wecom"] = "auto"
     webhook_secret_env: str = ""
+    elements: list[UrgentElement] | None = None  # None: the built-in R5 rules (rules/urgent.py)
 
 
 class ScoringSettings(Section):

@@ -29,3 +29,7 @@ class ParseError(MailroomError):
 
 class StoreError(MailroomError):
     """The database or the file store failed."""
+
+
+class InvalidInput(MailroomError):
+    """A command's arguments name something that does not exist or cannot be done (exit 2)."""

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from mailroom import officers
 from mailroom.clock import Clock
 from mailroom.config import Settings
 from mailroom.mailbox.base import FetchedMail, MailKey, MailSource
@@ -138,9 +139,8 @@ class Pipeline:
         return outcomes
 
     def _sync_config_officers(self) -> None:
-        assignments = [(a, u.name) for u in self.settings.units for a in u.officers]
         with self.sessions.begin() as session:
-            queries.sync_config_officers(session, assignments, self.clock.now())
+            officers.sync_from_config(session, self.settings, self.clock.now())
 
     def _recorded_among(self, batch: Sequence[FetchedMail]) -> queries.KnownMail:
         with self.sessions() as session:

@@ -1,7 +1,6 @@
-"""The IMAP mailbox: connect in clear stages, fetch by UID, file mail away without deleting it.
+"""The IMAP mailbox: fetch by UID, file mail away without deleting it (connecting: imap_connect).
 
-`connect` names the stage that failed (dns, tcp, tls, login, id, select) in a ConnectError;
-TLS is always verified and never falls back to plaintext. `ImapSource` implements the
+`ImapSource` implements the
 MailSource protocol: it reads INBOX with BODY.PEEK[] (\\Seen stays untouched), orders mail
 by INTERNALDATE then UID, and moves handled mail with UID MOVE, or UID COPY + UID EXPUNGE of
 exactly those UIDs (UIDPLUS), or UID COPY + a `$MailroomDone` keyword that later fetches
@@ -11,9 +10,6 @@ skip. A bare EXPUNGE is never sent. The password never reaches a log line or an 
 from __future__ import annotations
 
 import logging
-import re
-import socket
-import ssl
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -22,50 +18,30 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from imapclient import DELETED, IMAPClient
-from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from mailroom.config import ImapSettings
-from mailroom.errors import ConfigError, ConnectError, MailboxError
+from mailroom.errors import ConnectError, MailboxError
 from mailroom.mailbox.base import FetchedMail, MailKey
+from mailroom.mailbox.imap_connect import (
+    DEFAULT_TIMEOUT,
+    UNSAFE_LOGIN_HINT,
+    connect,
+    discard,
+    has_capability,
+    is_unsafe_login,
+    mailbox_error,
+    reason,
+)
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 30.0  # seconds, for connecting and for every read
 DONE_KEYWORD = "$MailroomDone"  # marks mail copied away where it cannot be moved
 MAX_BATCH_BYTES = 64 * 1024 * 1024  # a batch also ends when its mail adds up to this
 IDLE_LIMIT = 25 * 60.0  # RFC 2177: leave IDLE before the server's 30-minute logout
 UID_CHUNK = 500  # UIDs per command, to keep command lines short
-UNSAFE_LOGIN_HINT = (
-    "the server refused the session as an 'Unsafe Login' (NetEase 126.com/163.com do this "
-    "when the client does not identify itself with IMAP ID): set [imap] client_id, and allow "
-    "IMAP clients in the mailbox's web settings"
-)
 
 FilingMethod = Literal["move", "uidplus", "keyword"]
-
-
-class _TlsContext(ssl.SSLContext):
-    """A verifying client context that notes when a handshake starts, to name the stage."""
-
-    handshake_started = False
-
-    def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
-        self.handshake_started = True
-        return super().wrap_socket(*args, **kwargs)
-
-
-def tls_context(ca_file: str = "") -> _TlsContext:
-    """Verify certificate and host name against the system store plus `ca_file`, if given."""
-    context = _TlsContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_default_certs(ssl.Purpose.SERVER_AUTH)
-    if ca_file:
-        try:
-            context.load_verify_locations(cafile=ca_file)
-        except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(f"[imap] ca_file {ca_file}: cannot load CA certificates: "
-                              f"{getattr(exc, 'strerror', None) or exc}") from None
-    return context
 
 
 def mailbox_name(settings: ImapSettings) -> str:
@@ -87,130 +63,6 @@ def server_folder_name(name: str, delimiter: str | None) -> str:
             raise MailboxError(f"folder {name!r}: {part!r} is empty or contains the server's "
                                f"hierarchy delimiter {delimiter!r}")
     return delimiter.join(parts)
-
-
-def _reason(exc: BaseException) -> str:
-    """The server's or the OS's words, without Python's b'...' wrapping."""
-    text = getattr(exc, "strerror", None) if isinstance(exc, OSError) else None
-    text = text or str(exc) or type(exc).__name__
-    return re.sub(r"""\bb(['"])(.*?)\1""", r"\2", text)
-
-
-def _is_unsafe_login(exc: BaseException) -> bool:
-    return "unsafe login" in str(exc).lower()
-
-
-def _mailbox_error(exc: BaseException, doing: str) -> MailboxError:
-    if _is_unsafe_login(exc):
-        return ConnectError("select", f"{doing}: {UNSAFE_LOGIN_HINT} ({_reason(exc)})")
-    return MailboxError(f"{doing} failed: {_reason(exc)}")
-
-
-def _discard(client: IMAPClient) -> None:
-    """Log out; on a dead connection just close the socket."""
-    try:
-        client.logout()
-    except Exception:
-        with suppress(Exception):
-            client.shutdown()
-
-
-def _has(client: IMAPClient, capability: str, ignored: frozenset[str]) -> bool:
-    return capability not in ignored and bool(client.has_capability(capability))
-
-
-def connect(settings: ImapSettings, *, timeout: float = DEFAULT_TIMEOUT,
-            ignore_capabilities: Iterable[str] = ()) -> IMAPClient:
-    """A logged-in client that has sent IMAP ID; ConnectError names the failing stage.
-
-    `ignore_capabilities` makes mailroom act as if the server lacked them (tests, workarounds).
-    """
-    ignored = frozenset(c.upper() for c in ignore_capabilities)
-    password = settings.resolve_password()
-    host, port = settings.host, settings.effective_port
-    where = f"{host}:{port}"
-    try:
-        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise ConnectError("dns", f"cannot resolve imap host {host}: {_reason(exc)}") from None
-    context = None if settings.security == "plain" else tls_context(settings.ca_file)
-    client = _open(settings, context, timeout, where)
-    try:
-        if settings.security == "starttls":
-            assert context is not None
-            _starttls(client, context, where, ignored)
-        _login(client, settings.username, password, where)
-        if _has(client, "ID", ignored):
-            _send_id(client, settings, where)
-    except BaseException:
-        _discard(client)
-        raise
-    client.normalise_times = False  # INTERNALDATE as timezone-aware datetimes
-    return client
-
-
-def _tls_failure(exc: BaseException, where: str) -> ConnectError:
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return ConnectError("tls", f"TLS certificate of {where} is not trusted: "
-                            f"{exc.verify_message} (set [imap] ca_file to the CA that signed "
-                            "it if this is a private server)")
-    return ConnectError("tls", f"TLS handshake with {where} failed: {_reason(exc)}")
-
-
-def _open(settings: ImapSettings, context: _TlsContext | None, timeout: float,
-          where: str) -> IMAPClient:
-    try:
-        return IMAPClient(settings.host, settings.effective_port,
-                          ssl=settings.security == "tls", ssl_context=context, timeout=timeout)
-    except socket.gaierror as exc:
-        raise ConnectError("dns", f"cannot resolve imap host {settings.host}: "
-                           f"{_reason(exc)}") from None
-    except ssl.SSLError as exc:
-        raise _tls_failure(exc, where) from None
-    except (OSError, IMAPClientError) as exc:
-        if context is not None and context.handshake_started:
-            raise _tls_failure(exc, where) from None
-        if isinstance(exc, OSError):
-            raise ConnectError("tcp", f"cannot connect to imap server {where}: "
-                               f"{_reason(exc)}") from None
-        raise ConnectError("tcp", f"{where} did not greet as an IMAP server "
-                           f"(check port and security): {_reason(exc)}") from None
-
-
-def _starttls(client: IMAPClient, context: _TlsContext, where: str,
-              ignored: frozenset[str]) -> None:
-    if not _has(client, "STARTTLS", ignored):
-        raise ConnectError("tls", f"{where} does not offer STARTTLS; mailroom will not log in "
-                           'over plaintext (use security = "tls", usually on port 993)')
-    try:
-        client.starttls(context)
-    except (OSError, IMAPClientError) as exc:  # ssl.SSLError is an OSError
-        raise _tls_failure(exc, where) from None
-
-
-def _login(client: IMAPClient, username: str, password: str, where: str) -> None:
-    try:
-        if (username + password).isascii() or not client.has_capability("AUTH=PLAIN"):
-            client.login(username, password)
-        else:  # LOGIN cannot carry non-ASCII; SASL PLAIN sends UTF-8
-            client.plain_login(username, password)
-    except (OSError, IMAPClientError, UnicodeError) as exc:
-        if _is_unsafe_login(exc):
-            raise ConnectError("login", f"login as {username} at {where}: "
-                               f"{UNSAFE_LOGIN_HINT}") from None
-        reason = _reason(exc).replace(password, "***") if password else _reason(exc)
-        kind = "refused" if isinstance(exc, LoginError) else "failed"
-        raise ConnectError("login", f"login as {username} at {where} {kind}: {reason} "
-                           "(check [imap] username and password; NetEase mailboxes need an "
-                           "authorization code, not the web password)") from None
-
-
-def _send_id(client: IMAPClient, settings: ImapSettings, where: str) -> None:
-    try:
-        answer = client.id_(settings.client_id.as_imap_id())
-    except (OSError, IMAPClientError) as exc:
-        raise ConnectError("id", f"{where} rejected the IMAP ID command: {_reason(exc)}") from None
-    log.debug("IMAP ID of %s: %s", where, answer)
 
 
 def _delimiter(client: IMAPClient) -> str | None:
@@ -277,7 +129,7 @@ class ImapSource:
             try:
                 self._prepare(client)
             except BaseException:
-                _discard(client)
+                discard(client)
                 raise
             self._client = client
         return self._client
@@ -298,11 +150,11 @@ class ImapSource:
             selected = client.select_folder(folder)
         except (OSError, IMAPClientError) as exc:
             self._forget_if_dead(client, exc)
-            if _is_unsafe_login(exc):
+            if is_unsafe_login(exc):
                 raise ConnectError("select", f"SELECT {folder} at {self._where}: "
-                                   f"{UNSAFE_LOGIN_HINT} ({_reason(exc)})") from None
+                                   f"{UNSAFE_LOGIN_HINT} ({reason(exc)})") from None
             raise ConnectError("select", f"cannot select folder {folder!r} at {self._where}: "
-                               f"{_reason(exc)}") from None
+                               f"{reason(exc)}") from None
         uidvalidity = int(selected[b"UIDVALIDITY"])
         if self._uidvalidity not in (None, uidvalidity):
             log.warning("UIDVALIDITY of %s changed from %s to %s: the server renumbered the "
@@ -332,7 +184,7 @@ class ImapSource:
             yield
         except (OSError, IMAPClientError) as exc:
             self._forget_if_dead(client, exc)
-            raise _mailbox_error(exc, f"IMAP {doing} at {self._where}") from None
+            raise mailbox_error(exc, f"IMAP {doing} at {self._where}") from None
 
     def _forget_if_dead(self, client: IMAPClient, exc: BaseException) -> None:
         """After a socket error or an abort the link is unusable: close it, reconnect later."""
@@ -346,7 +198,7 @@ class ImapSource:
     def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            _discard(client)
+            discard(client)
 
     # -- fetching --------------------------------------------------------------------------
 
@@ -404,9 +256,9 @@ class ImapSource:
 
     def filing_method(self) -> FilingMethod:
         client = self._connection()
-        if _has(client, "MOVE", self.ignored):
+        if has_capability(client, "MOVE", self.ignored):
             return "move"
-        if _has(client, "UIDPLUS", self.ignored):
+        if has_capability(client, "UIDPLUS", self.ignored):
             return "uidplus"
         return "keyword"
 
@@ -451,13 +303,13 @@ class ImapSource:
     # -- waiting ---------------------------------------------------------------------------
 
     def supports_idle(self) -> bool:
-        return self.settings.idle and _has(self._connection(), "IDLE", self.ignored)
+        return self.settings.idle and has_capability(self._connection(), "IDLE", self.ignored)
 
     def wait_for_mail(self, timeout: float) -> bool:
         """IDLE up to `timeout` s: True when new mail arrived. False at once without IDLE,
         so the caller polls every poll_interval."""
         client = self._connection()
-        if not (self.settings.idle and _has(client, "IDLE", self.ignored)):
+        if not (self.settings.idle and has_capability(client, "IDLE", self.ignored)):
             return False
         with self._talking(client, "IDLE"):
             if self._highest_uid:  # mail that came since the last fetch, told or not
@@ -496,9 +348,9 @@ def probe(settings: ImapSettings, *, timeout: float = DEFAULT_TIMEOUT) -> list[s
         try:
             selected = client.select_folder(folder, readonly=True)
         except IMAPClientError as exc:
-            hint = UNSAFE_LOGIN_HINT if _is_unsafe_login(exc) else "does it exist?"
+            hint = UNSAFE_LOGIN_HINT if is_unsafe_login(exc) else "does it exist?"
             raise ConnectError("select", f"cannot select folder {folder!r} at {where}: "
-                               f"{_reason(exc)} ({hint})") from None
+                               f"{reason(exc)} ({hint})") from None
         lines.append(f"folder {folder}: {selected[b'EXISTS']} messages, "
                      f"UIDVALIDITY {selected[b'UIDVALIDITY']}")
         for name in (settings.processed_folder, settings.failed_folder):
@@ -513,6 +365,6 @@ def probe(settings: ImapSettings, *, timeout: float = DEFAULT_TIMEOUT) -> list[s
                      else f"polling every {settings.poll_interval} s")
         return lines
     except (OSError, IMAPClientError) as exc:
-        raise _mailbox_error(exc, f"checking {where}") from None
+        raise mailbox_error(exc, f"checking {where}") from None
     finally:
-        _discard(client)
+        discard(client)

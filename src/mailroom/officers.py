@@ -1,0 +1,78 @@
+"""R7 roster from the command line: list, add and remove reporters (信息员).
+
+Reporters are also registered by roster mails (pipeline) and by the config's `[[units]]
+officers`; this module is the CLI's use case and holds no I/O of its own beyond the session
+it is given.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailroom.config import Settings
+from mailroom.errors import InvalidInput
+from mailroom.listing import table
+from mailroom.store import queries
+from mailroom.store.models import Officer
+
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def sync_from_config(session: Session, settings: Settings, at: datetime) -> None:
+    """Register the config's `[[units]] officers` that are not registered yet."""
+    assignments = [(address, unit.name) for unit in settings.units for address in unit.officers]
+    queries.sync_config_officers(session, assignments, at)
+
+
+def officer_rows(session: Session, zone: ZoneInfo) -> list[dict[str, Any]]:
+    officers = session.scalars(select(Officer).order_by(Officer.unit, Officer.address))
+    return [{"address": o.address, "unit": o.unit, "name": o.name, "source": o.source,
+             "registered_at": o.registered_at.astimezone(zone).isoformat()} for o in officers]
+
+
+def officers_table(rows: list[dict[str, Any]]) -> str:
+    body = [[r["unit"], r["address"], r["name"] or "-", r["source"],
+             r["registered_at"][:16].replace("T", " ")] for r in rows]
+    headers = ["unit", "address", "name", "source", "registered"]
+    return table(headers, body, [22, 32, 10, 7, 16]) + f"\n{len(rows)} officers"
+
+
+def configured_unit(settings: Settings, given: str) -> str:
+    """The configured unit `given` names exactly, by name or alias; anything else is refused
+    (a typo must not register a reporter for a unit that does not exist)."""
+    wanted = given.strip()
+    for unit in settings.units:
+        if wanted == unit.name or wanted in unit.aliases:
+            return unit.name
+    names = "、".join(u.name for u in settings.units) or "(none configured)"
+    raise InvalidInput(f"no unit named {given!r} in the config; units: {names}")
+
+
+def add_officer(
+    session: Session, settings: Settings, address: str, unit: str, name: str, at: datetime
+) -> Officer:
+    address = address.strip().lower()
+    if not _ADDRESS.match(address):
+        raise InvalidInput(f"{address!r} is not a mail address")
+    return queries.register_officer(session, address=address, unit=configured_unit(settings, unit),
+                                    source="cli", at=at, name=name.strip())
+
+
+def remove_officer(session: Session, settings: Settings, address: str) -> Officer:
+    address = address.strip().lower()
+    officer = session.scalars(select(Officer).where(Officer.address == address)).first()
+    if officer is None:
+        raise InvalidInput(f"{address} is not a registered officer")
+    in_config = [u.name for u in settings.units if address in (a.lower() for a in u.officers)]
+    if in_config:
+        # the next poll would register it again from the config
+        raise InvalidInput(f"{address} is listed in the config under [[units]] name = "
+                           f"{in_config[0]!r} officers; remove it there")
+    session.delete(officer)
+    return officer

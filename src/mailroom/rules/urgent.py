@@ -1,0 +1,89 @@
+"""R5: the elements an urgent report must carry, checked with configurable keyword rules.
+
+The notice (item 13) lists them: 信息来源、事发时间及地点、事件起因和性质、伤亡人数、财产损失、
+基本过程、已造成的后果、影响范围、事件发展趋势、相关领导是否到位、已采取的初步处置措施、
+下一步工作措施、责任单位信息员的姓名和联系方式. Time and place, and name and phone, are checked
+apart so the receipt can say exactly which is missing.
+
+An element is present when any of its keywords matches the report's text (title, body and
+attachment text). Keywords are regular expressions; a plain word matches itself. The
+rules are deliberately generous: a receipt that wrongly names an element as missing costs
+a reporter a second look, one that wrongly passes a report costs the office a phone call.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Element:
+    name: str  # as the receipt and the alert show it
+    keywords: tuple[str, ...]  # regular expressions; any match means present
+
+
+_NUMBER = r"[0-9０-９一二三四五六七八九十两百千]+"
+_PLACE_WORDS = (r"村|镇|乡|街道|社区|林场|林区|山|沟|河|湖|水库|矿|"
+                r"路段|公路|小区|工地|地块|点位|区域|景区")
+
+_TIME = (rf"{_NUMBER}\s*[时点](许|左右|{_NUMBER}分)?", r"\d{1,2}\s*[:：]\s*\d{2}",
+         rf"{_NUMBER}月{_NUMBER}[日号]",
+         r"今[日天晨早]|昨[日天晚]|凌晨|上午|中午|下午|傍晚|晚上|夜间")
+_LEADER_ON_SITE = (r"领导.{0,12}(到位|赶赴|到达|在场|现场|坐镇|指挥)",
+                   r"(局长|书记|县长|镇长|乡长|主任|场长|站长).{0,12}(赶赴|到达|赶到|现场|带队|坐镇)")
+_REPORTER = r"(信息员|报告人|联系人|报送人|填报人|撰稿)[:：\s]*[\u4e00-\u9fff·]{2,4}"
+
+DEFAULT_ELEMENTS: tuple[Element, ...] = (
+    Element("信息来源", (r"来源", r"据.{0,12}(报告|反映|报称|介绍|通报)", r"接到", r"接报",
+                     r"获悉", r"报告称", r"举报", r"巡查(中)?发现", r"监测(到|发现)")),
+    Element("事发时间", _TIME),
+    Element("事发地点", (r"地点", r"位于", _PLACE_WORDS)),
+    Element("事件起因和性质", (r"起因", r"原因", r"由于", r"因.{1,20}(引发|导致|造成|所致)",
+                        r"引发", r"性质", r"初步(判断|认定|查明)", r"系.{1,20}(引起|所致|造成)")),
+    Element("伤亡人数", (r"伤亡", r"死亡", r"受伤", r"遇难", r"失踪", r"伤者", r"无人员")),
+    Element("财产损失", (r"损失", r"损毁", r"毁坏", r"受损", r"过火面积", r"万元", r"倒塌")),
+    Element("基本过程", (r"经过", r"过程", r"随即", r"随后", r"赶赴", r"到达现场", r"赶到")),
+    Element("已造成的后果", (r"后果", r"造成", r"致使", r"导致")),
+    Element("影响范围", (r"范围", r"面积", r"波及", r"涉及", r"影响")),
+    Element("事件发展趋势", (r"趋势", r"态势", r"(得到|已被?)控制", r"扑灭", r"熄灭", r"明火",
+                       r"蔓延", r"可控", r"险情.{0,4}解除", r"进一步发展", r"稳定")),
+    Element("相关领导是否到位", _LEADER_ON_SITE),
+    Element("已采取的处置措施", (r"措施", r"处置", r"采取", r"扑救", r"疏散", r"封锁", r"转移",
+                         r"抢修", r"救援", r"警戒")),
+    Element("下一步工作措施", (r"下一步", r"下步", r"接下来", r"后续",
+                        r"将(进一步|继续|加强|持续)", r"拟")),
+    Element("信息员姓名", (_REPORTER,)),
+    Element("联系电话", (r"1[3-9]\d{9}", r"\d{3,4}-?\d{7,8}", r"\b\d{7,8}\b", r"电话[:：\s]*\d")),
+)
+
+
+class ElementSetting(Protocol):
+    name: str
+    keywords: list[str]
+
+
+class UrgentSettingsLike(Protocol):
+    elements: Sequence[ElementSetting] | None
+
+
+def elements_from(settings: UrgentSettingsLike) -> tuple[Element, ...]:
+    """The configured `[[urgent.elements]]`, else the defaults above."""
+    if settings.elements is None:
+        return DEFAULT_ELEMENTS
+    return tuple(Element(e.name, tuple(e.keywords)) for e in settings.elements)
+
+
+@cache
+def _compiled(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{keyword})" for keyword in keywords))
+
+
+def missing_elements(text: str, elements: Iterable[Element] = DEFAULT_ELEMENTS) -> list[str]:
+    """The names of the elements none of whose keywords occur in `text`, in rule order."""
+    folded = unicodedata.normalize("NFKC", text)
+    return [e.name for e in elements if not e.keywords or not _compiled(e.keywords).search(folded)]
