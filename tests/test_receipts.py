@@ -17,11 +17,12 @@ from sqlalchemy import select, update
 
 from mailroom.app import App
 from mailroom.daemon import poll_once
+from mailroom.mailbox.base import FetchedMail, MailKey
 from mailroom.outbox import compose
 from mailroom.outbox.facts import ItemRef, ReceiptFacts, receipt_subject
 from mailroom.outbox.outgoing import Outgoing
 from mailroom.outbox.webhook import dingtalk_signature, kind_of, signed_url
-from mailroom.store.models import Officer, OutgoingMail, Submission
+from mailroom.store.models import Message, Officer, OutgoingMail, Submission
 from support.mail import deliver, make_mail
 from support.smtp import SmtpServer
 from support.webhook import Robot
@@ -209,3 +210,69 @@ def test_webhook_kind_and_signature_helpers() -> None:
     assert url.startswith("https://h/robot/send?access_token=t&timestamp=1700000000000&sign=")
     assert dingtalk_signature("sec", 1) == base64.b64encode(
         hmac.new(b"sec", b"1\nsec", hashlib.sha256).digest()).decode()
+
+
+def test_urgent_receipt_and_alert_name_the_missing_elements(
+    make_app: Callable[..., App], smtp_server: SmtpServer
+) -> None:
+    app = urgent_app(make_app, smtp_server)
+    body = ("据某村村委会报告，今日8时许，某村后山发生山体滑坡，无人员伤亡，"
+            "县局局长已赶赴现场指挥，已采取疏散群众、设置警戒等措施。")
+    deliver(inbox(app), make_mail("【紧急】执法大队+某村发生山体滑坡", body=body), AT)
+    poll_once(app)
+    receipt, alert = smtp_server.messages()
+    receipt_text = receipt.get_body(("plain",)).get_content()
+    alert_text = alert.get_body(("plain",)).get_content()
+    for missing in ("财产损失", "下一步工作措施", "信息员姓名", "联系电话"):
+        assert missing in receipt_text.split("请尽快续报补充：")[1]
+        assert missing in alert_text.split("缺少的要素：")[1]
+    for present in ("信息来源", "事发时间", "伤亡人数", "相关领导是否到位"):
+        assert present not in receipt_text.split("请尽快续报补充：")[1]
+    with app.sessions() as session:
+        detail = session.scalars(select(Message.detail)).one()
+    assert "联系电话" in detail["missing_elements"]
+
+
+# -- spoofing -------------------------------------------------------------------------------
+
+TRUSTED = "mx.bureau.example"
+
+
+def spoof_app(make_app: Callable[..., App], server: SmtpServer) -> App:
+    imap = {"host": "127.0.0.1", "username": "office", "password": "x",
+            "trusted_authserv_id": TRUSTED}
+    return make_app(clock_at=AT.astimezone(UTC), smtp=server.section(), imap=imap)
+
+
+def process(app: App, raw: bytes, uid: str) -> None:
+    app.pipeline().process(FetchedMail(MailKey("INBOX", 1, uid), raw, AT))
+    app.outbox().drain()
+
+
+def test_failed_authentication_gets_no_credit_no_receipt_and_a_flag(
+    make_app: Callable[..., App], smtp_server: SmtpServer
+) -> None:
+    app = spoof_app(make_app, smtp_server)
+    forged = f"Authentication-Results: {TRUSTED}; dmarc=fail header.from=example.cn\n"
+    process(app, forged.encode() + make_mail("【紧急】执法大队+伪造的信息"), "1")
+    assert smtp_server.received == []  # neither receipt nor alert
+    with app.sessions() as session:
+        submission = session.scalars(select(Submission)).one()
+        detail = session.scalars(select(Message.detail)).one()
+    assert submission.status == "rejected"
+    assert "sender_authentication_failed" in submission.warnings
+    assert detail["flag"].startswith("sender_authentication_failed: dmarc=fail")
+    assert detail["receipt"] == "none: sender authentication failed"
+
+
+def test_authentication_results_of_other_servers_are_ignored(
+    make_app: Callable[..., App], smtp_server: SmtpServer
+) -> None:
+    app = spoof_app(make_app, smtp_server)
+    planted = "Authentication-Results: mx.elsewhere.example; dmarc=fail header.from=example.cn\n"
+    process(app, planted.encode() + make_mail("执法大队+正常的信息"), "2")
+    passed = f"Authentication-Results: {TRUSTED}; dkim=pass header.d=example.cn; spf=pass\n"
+    process(app, passed.encode() + make_mail("执法大队+另一条信息"), "3")
+    with app.sessions() as session:
+        assert list(session.scalars(select(Submission.status))) == ["counted", "counted"]
+    assert len(smtp_server.received) == 2

@@ -25,13 +25,15 @@ from mailroom import officers
 from mailroom.clock import Clock
 from mailroom.config import Settings
 from mailroom.mailbox.base import FetchedMail, MailKey, MailSource
-from mailroom.outbox.outgoing import Outgoing
+from mailroom.outbox.outgoing import AUTH_FAILED, Outgoing
 from mailroom.outbox.sender import DrainReport
 from mailroom.parsing.letter import Letter
 from mailroom.preparing import Prepared, Preparer, StoredPart
+from mailroom.rules.authresults import authentication_failure
 from mailroom.rules.checks import CheckInput, run_checks
 from mailroom.rules.classify import ClassifyContext, classify, command_word
 from mailroom.rules.subject import ParsedSubject, UnitName, parse_subject
+from mailroom.rules.urgent import elements_from, missing_elements
 from mailroom.store import queries
 from mailroom.store.files import FileStore, sha256_hex
 from mailroom.store.models import StoredAttachment
@@ -104,6 +106,7 @@ class Pipeline:
         self._officers: dict[str, str] | None = None  # address -> unit, read once a pass
         self.preparer = Preparer(files.root)
         self.outgoing = Outgoing(settings, clock)
+        self.urgent_elements = elements_from(settings.urgent)
 
     def close(self) -> None:
         self.preparer.close()
@@ -279,6 +282,10 @@ class Pipeline:
             warnings.append("no_unit")
         if registered_unit is None:
             warnings.append("unknown_sender")
+        spoofed = self._authentication_failure(letter)
+        if spoofed:  # no credit, no receipt; the flag is for the office's digest
+            warnings.append(AUTH_FAILED)
+            message["detail"]["flag"] = f"{AUTH_FAILED}: {spoofed}"
         month = queries.month_of(message["received_at"], self.settings.zone)
         number = queries.next_number(session, month)
         message_pk = queries.insert_message(session, message)
@@ -286,12 +293,23 @@ class Pipeline:
             "message_pk": message_pk, "number": number, "month": month, "unit": unit,
             "unit_source": unit_source, "title": parsed.title, "sender": letter.sender,
             "received_at": message["received_at"],
-            "status": "rejected" if checks.rejected_by else "counted" if unit else "unassigned",
+            "status": "rejected" if checks.rejected_by or spoofed
+            else "counted" if unit else "unassigned",
             "priority": parsed.priority, "followup": parsed.followup,
             "duplicate_of_id": None, "score": None, "warnings": warnings,
         })
-        self.outgoing.after_submission(session, submission_pk, letter, names, message["detail"])
+        missing = missing_elements(f"{parsed.title}\n{letter.body}", self.urgent_elements) \
+            if parsed.priority == "urgent" else []
+        self.outgoing.after_submission(session, submission_pk, letter, names, message["detail"],
+                                       missing)
         return message_pk, number
+
+    def _authentication_failure(self, letter: Letter) -> str | None:
+        """Why the trusted server says the From domain failed DKIM/SPF/DMARC, or None."""
+        trusted = self.settings.imap.trusted_authserv_id if self.settings.imap else ""
+        domain = letter.sender.rsplit("@", 1)[1] if "@" in letter.sender else ""
+        return authentication_failure(letter.headers.get("authentication-results", ()),
+                                      trusted, domain)
 
     def _failed_attempt(self, mail: FetchedMail, raw_sha256: str, exc: Exception) -> Outcome:
         reason = f"{type(exc).__name__}: {exc}"[:2000]
