@@ -71,7 +71,10 @@ class Throttle:
         while self.sent and now - self.sent[0] >= 60:
             self.sent.popleft()
         if len(self.sent) >= self.per_minute:
-            self.sleep(60 - (now - self.sent[0]))
+            pause = 60 - (now - self.sent[0])
+            log.info("outbox: %d sent within a minute ([smtp] max_per_minute); waiting %.0f s",
+                     self.per_minute, pause)
+            self.sleep(pause)
             self.sent.popleft()
         self.sent.append(self.monotonic())
 
