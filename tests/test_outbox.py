@@ -201,7 +201,7 @@ def test_server_down_defers_everything_then_gives_up_after_two_days(
     assert {row.status for row in rows(app)} == {"pending"}
     assert all("cannot connect" in row.last_error for row in rows(app))
     clock(app).advance(timedelta(days=2, minutes=1))
-    app.outbox().drain()
+    assert app.outbox().drain().failed == 3
     assert {row.status for row in rows(app)} == {"failed"}
 
 

@@ -111,7 +111,9 @@ class OutboxSender:
                 if self._send_one(row_id, transports[channel], report):
                     continue
                 broken.add(channel)  # the connection failed: the rest of the channel waits
-                report.deferred += self._defer_channel(channel, report.errors[-1])
+                deferred, failed = self._defer_channel(channel, report.errors[-1])
+                report.deferred += deferred
+                report.failed += failed
         finally:
             for transport in transports.values():
                 transport.close()
@@ -176,10 +178,11 @@ class OutboxSender:
             log.warning("outbox: %s %s deferred (attempt %d): %s", row.purpose,
                         row.message_id, attempts, error)
 
-    def _defer_channel(self, channel: str, error: str) -> int:
-        """Every due row of `channel` waits (backoff by its own attempts); returns how many."""
+    def _defer_channel(self, channel: str, error: str) -> tuple[int, int]:
+        """Every due row of `channel` waits (backoff by its own attempts), or fails once it
+        has waited GIVE_UP; returns how many of each."""
         now = self.clock.now()
-        deferred = 0
+        deferred = failed = 0
         with self.sessions.begin() as session:
             rows = session.scalars(select(OutgoingMail).where(
                 OutgoingMail.status == "pending", OutgoingMail.channel == channel,
@@ -190,9 +193,10 @@ class OutboxSender:
                 row.next_attempt_at = now + retry_delay(row.attempts)
                 if now - row.created_at >= GIVE_UP:
                     row.status = "failed"
+                    failed += 1
                 else:
                     deferred += 1
-        return deferred
+        return deferred, failed
 
     def seconds_until_due(self) -> float | None:
         """Seconds until the next pending row is due (0 if one is due now); None if none."""

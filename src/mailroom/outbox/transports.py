@@ -62,6 +62,9 @@ class SmtpTransport:
                                for rcpt, (code, msg) in exc.recipients.items())
             raise SendError(f"all recipients refused: {detail}",
                             temporary=all(400 <= c < 500 for c in codes)) from None
+        except smtplib.SMTPNotSupportedError as exc:  # e.g. a non-ASCII address, no SMTPUTF8
+            self.close()
+            raise SendError(f"server cannot take this mail: {exc}", temporary=False) from None
         except smtplib.SMTPResponseException as exc:
             self.close()
             raise SendError(f"server answered {exc.smtp_code} {_text(exc.smtp_error)}",
