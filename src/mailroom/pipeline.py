@@ -298,7 +298,7 @@ class Pipeline:
             "priority": parsed.priority, "followup": parsed.followup,
             "duplicate_of_id": None, "score": None, "warnings": warnings,
         })
-        missing = missing_elements(f"{parsed.title}\n{letter.body}", self.urgent_elements) \
+        missing = missing_elements(_report_text(parsed, letter), self.urgent_elements) \
             if parsed.priority == "urgent" else []
         self.outgoing.after_submission(session, submission_pk, letter, names, message["detail"],
                                        missing)
@@ -346,3 +346,9 @@ class Pipeline:
             reason=f"{reason} (after {attempts} attempts)",
         )
         return row
+
+
+def _report_text(parsed: ParsedSubject, letter: Letter) -> str:
+    """The text the R5 elements are looked for in: title and body. (When attachment text
+    extraction lands with dedupe, the attachments' text belongs here too.)"""
+    return f"{parsed.title}\n{letter.body}"
