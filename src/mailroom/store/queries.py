@@ -125,8 +125,7 @@ def insert_message(session: Session, row: dict[str, Any]) -> int:
     return int(session.connection().execute(_INSERT_MESSAGE, row).scalar_one())
 
 
-_SUBMISSIONS = _table(Submission)
-_INSERT_SUBMISSION = insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id)
+_INSERT_SUBMISSION = insert(_table(Submission)).returning(_table(Submission).c.id)
 
 
 def insert_submission(session: Session, row: dict[str, Any]) -> int:
