@@ -102,6 +102,7 @@ def test_check_reports_each_part(config: Path, capsys: pytest.CaptureFixture[str
     code, out, _err = run(capsys, *base, "check")
     assert code == 0, out
     assert "ok   maildir" in out and "3 mails waiting" in out and "ok   outbox" in out
+    assert "ok   queue: 0 outgoing mails waiting, 0 sent" in out
     stale_revision(config.parent / "var" / "mailroom.db")
     code, out, _err = run(capsys, *base, "check")
     assert code == 1 and "FAIL database" in out and "mailroom db upgrade" in out

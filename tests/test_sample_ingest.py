@@ -8,12 +8,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from mailroom.app import App
 from mailroom.config import load_settings
 from mailroom.daemon import poll_once
 from mailroom.listing import message_rows, submission_rows
 from mailroom.sample.generate import SAMPLE_DIR, sample_mails
 from mailroom.store.database import upgrade
+from mailroom.store.models import Message, OutgoingMail
 from support.dovecot import ImapAccount
 
 SAMPLE_CONFIG = SAMPLE_DIR / "mailroom.toml"
@@ -72,8 +75,21 @@ def test_sample_month_through_the_demo_maildir(tmp_path: Path) -> None:
         upgrade(app.engine)
         poll_once(app)
         check_against_generator(app)
+        check_outbox(app, tmp_path / "var" / "sent")
     finally:
         app.close()
+
+
+def check_outbox(app: App, sent: Path) -> None:
+    """Every submission's receipt decision is recorded, and every queued mail was written."""
+    with app.sessions() as session:
+        rows = session.scalars(select(OutgoingMail)).all()
+        submissions = session.scalars(select(Message).where(Message.kind == "submission")).all()
+    assert {row.status for row in rows} == {"sent"}
+    assert sorted(p.name for p in sent.iterdir()) == sorted(f"{r.message_id}.eml" for r in rows)
+    receipts = {row.source_pk for row in rows if row.purpose == "receipt"}
+    for message in submissions:
+        assert message.id in receipts or message.detail["receipt"].startswith("none: ")
 
 
 def test_sample_month_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
@@ -87,6 +103,7 @@ def test_sample_month_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
         upgrade(app.engine)
         poll_once(app)
         check_against_generator(app)
+        check_outbox(app, tmp_path / "var" / "sent")
         assert poll_once(app).fetched == 0
     finally:
         app.close()

@@ -12,6 +12,7 @@ from mailroom.clock import Clock, SystemClock
 from mailroom.config import Settings
 from mailroom.mailbox.base import MailSource
 from mailroom.mailbox.maildir import MaildirSource
+from mailroom.outbox.sender import OutboxSender
 from mailroom.pipeline import Pipeline
 from mailroom.store.database import make_engine, make_session_factory, prepare_schema
 from mailroom.store.files import FileStore
@@ -34,6 +35,9 @@ class App:
     def pipeline(self) -> Pipeline:
         prepare_schema(self.engine)
         return Pipeline(self.settings, self.sessions, self.files, self.clock)
+
+    def outbox(self) -> OutboxSender:
+        return OutboxSender(self.settings, self.sessions, self.clock)
 
     def open_source(self) -> MailSource:
         """Connect to the configured mailbox: [imap] when present, else [maildir]."""

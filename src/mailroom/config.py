@@ -192,6 +192,7 @@ class UrgentElement(Section):
 
 class UrgentSettings(Section):
     webhook_url: str = ""
+    webhook_kind: Literal["auto", "dingtalk", "wecom"] = "auto"
     webhook_secret_env: str = ""
     elements: list[UrgentElement] | None = None  # None: the built-in R5 rules (rules/urgent.py)
 

@@ -17,10 +17,12 @@ from pathlib import Path
 from types import FrameType
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from mailroom.app import App
 from mailroom.errors import MailboxError, MailroomError, StoreError
 from mailroom.mailbox.maildir import MaildirSource
+from mailroom.outbox.sender import OutboxSender
 from mailroom.pipeline import PassReport, Pipeline
 from mailroom.store.database import current_revision, head_revision
 
@@ -31,15 +33,18 @@ IDLE_WINDOW = 25 * 60.0  # re-issue IDLE well within the 29 minutes servers allo
 
 
 def poll_once(app: App) -> PassReport:
+    """One pass over the mailbox, then the outbox drained (what `poll --once` does)."""
     pipeline = app.pipeline()
     try:
         source = app.open_source()
         try:
-            return pipeline.run_pass(source)
+            report = pipeline.run_pass(source)
         finally:
             source.close()
     finally:
         pipeline.close()
+    report.outbox = app.outbox().drain()
+    return report
 
 
 class _Interrupted(Exception):
@@ -91,15 +96,16 @@ def run_forever(app: App, stopper: Stopper | None = None) -> None:
     stopper = stopper or Stopper()
     stopper.install()
     pipeline = app.pipeline()
+    sender = app.outbox()
     sd_notify("READY=1")
     try:
-        _serve(app, pipeline, stopper)
+        _serve(app, pipeline, sender, stopper)
     finally:
         pipeline.close()
     sd_notify("STOPPING=1")
 
 
-def _serve(app: App, pipeline: Pipeline, stopper: Stopper) -> None:
+def _serve(app: App, pipeline: Pipeline, sender: OutboxSender, stopper: Stopper) -> None:
     interval = app.settings.imap.poll_interval if app.settings.imap else 60
     backoff = 5.0
     while not stopper.event.is_set():
@@ -107,6 +113,7 @@ def _serve(app: App, pipeline: Pipeline, stopper: Stopper) -> None:
             source = app.open_source()
         except (MailboxError, OSError) as exc:
             log.error("mailbox unavailable: %s; retrying in %.0f s", exc, backoff)
+            _drain(sender)  # receipts already queued need no mailbox
             stopper.wait(partial(stopper.event.wait, backoff))
             backoff = min(backoff * 2, MAX_BACKOFF)
             continue
@@ -116,15 +123,33 @@ def _serve(app: App, pipeline: Pipeline, stopper: Stopper) -> None:
                 report = pipeline.run_pass(source)
                 if report.fetched:
                     log.info("pass: %s", report.summary())
+                _drain(sender)
                 sd_notify("WATCHDOG=1")
+                retry = _outbox_due(sender)  # wake for the next outbox retry as well
                 if source.supports_idle():
-                    stopper.wait(partial(source.wait_for_mail, IDLE_WINDOW))
+                    stopper.wait(partial(source.wait_for_mail, min(IDLE_WINDOW, retry)))
                 else:
-                    stopper.wait(partial(stopper.event.wait, _pause(source, interval)))
+                    pause = min(_pause(source, interval), retry)
+                    stopper.wait(partial(stopper.event.wait, pause))
         except (MailboxError, OSError) as exc:
             log.error("mailbox connection lost: %s; reconnecting", exc)
         finally:
             source.close()
+
+
+def _drain(sender: OutboxSender) -> None:
+    """Send what is due; an outbox problem is logged, never stops the fetching."""
+    try:
+        sender.drain()
+    except OperationalError:
+        raise  # the database is gone: the same as for a pass
+    except Exception:
+        log.exception("outbox drain failed; retrying after the next pass")
+
+
+def _outbox_due(sender: OutboxSender) -> float:
+    due = sender.seconds_until_due()
+    return IDLE_WINDOW if due is None else max(due, 1.0)
 
 
 def _pause(source: object, interval: float) -> float:
@@ -156,6 +181,18 @@ def checks(app: App) -> Iterator[tuple[str, Probe]]:
         yield "smtp", lambda: smtp.probe(smtp_settings)
     else:
         yield "outbox", lambda: f"no [smtp]: outgoing mail is written to {settings.outbox.path}"
+    yield "queue", lambda: _probe_queue(app)
+
+
+def _probe_queue(app: App) -> str:
+    """How many outgoing mails wait or failed for good (a stuck queue shows here)."""
+    if current_revision(app.engine) != head_revision():
+        return "not checked: the schema is not current"
+    counts = app.outbox().status_counts()
+    failed = f"; {counts.get('failed', 0)} failed for good (see the outbox table)" \
+        if counts.get("failed") else ""
+    return (f"{counts.get('pending', 0)} outgoing mails waiting, "
+            f"{counts.get('sent', 0)} sent{failed}")
 
 
 def _probe_database(app: App) -> str:

@@ -25,14 +25,18 @@ from mailroom import officers
 from mailroom.clock import Clock
 from mailroom.config import Settings
 from mailroom.mailbox.base import FetchedMail, MailKey, MailSource
+from mailroom.outbox.outgoing import AUTH_FAILED, Outgoing
+from mailroom.outbox.sender import DrainReport
 from mailroom.parsing.letter import Letter
 from mailroom.preparing import Prepared, Preparer, StoredPart
+from mailroom.rules.authresults import authentication_failure
 from mailroom.rules.checks import CheckInput, run_checks
 from mailroom.rules.classify import ClassifyContext, classify, command_word
 from mailroom.rules.subject import ParsedSubject, UnitName, parse_subject
+from mailroom.rules.urgent import elements_from, missing_elements
 from mailroom.store import queries
 from mailroom.store.files import FileStore, sha256_hex
-from mailroom.store.models import StoredAttachment, Submission
+from mailroom.store.models import StoredAttachment
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,7 @@ class Outcome:
 @dataclass
 class PassReport:
     outcomes: list[Outcome] = field(default_factory=list)
+    outbox: DrainReport | None = None  # what the drain after the pass sent (poll --once)
 
     @property
     def fetched(self) -> int:
@@ -67,8 +72,9 @@ class PassReport:
     def summary(self) -> str:
         kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(self.kinds.items())) or "none new"
         already = sum(1 for outcome in self.outcomes if outcome.already_recorded)
+        sent = f"; {self.outbox.summary()}" if self.outbox else ""
         return (f"{self.fetched} mails: {kinds}; {already} already recorded; "
-                f"{self.count('retry')} to retry")
+                f"{self.count('retry')} to retry{sent}")
 
 
 @dataclass
@@ -99,6 +105,8 @@ class Pipeline:
         )
         self._officers: dict[str, str] | None = None  # address -> unit, read once a pass
         self.preparer = Preparer(files.root)
+        self.outgoing = Outgoing(settings, clock)
+        self.urgent_elements = elements_from(settings.urgent)
 
     def close(self) -> None:
         self.preparer.close()
@@ -240,13 +248,16 @@ class Pipeline:
         if unit is None or not letter.sender:
             why = "no unit recognised in the subject" if letter.sender else "no sender address"
             message["detail"].update(registered=False, why=why)
-            return queries.insert_message(session, message)
+            message_pk = queries.insert_message(session, message)
+            self.outgoing.after_roster(session, message_pk, letter, message["detail"])
+            return message_pk
         found = _OFFICER_NAME.search(parsed.title or letter.subject)
         name = found.group(1) if found else letter.sender_name
         message["detail"].update(registered=True, unit=unit, name=name)
         message_pk = queries.insert_message(session, message)
         queries.register_officer(session, address=letter.sender, unit=unit, source="roster",
                                  at=self.clock.now(), name=name, message_pk=message_pk)
+        self.outgoing.after_roster(session, message_pk, letter, message["detail"])
         return message_pk
 
     def _record_submission(
@@ -271,18 +282,34 @@ class Pipeline:
             warnings.append("no_unit")
         if registered_unit is None:
             warnings.append("unknown_sender")
+        spoofed = self._authentication_failure(letter)
+        if spoofed:  # no credit, no receipt; the flag is for the office's digest
+            warnings.append(AUTH_FAILED)
+            message["detail"]["flag"] = f"{AUTH_FAILED}: {spoofed}"
         month = queries.month_of(message["received_at"], self.settings.zone)
         number = queries.next_number(session, month)
         message_pk = queries.insert_message(session, message)
-        queries.insert_rows(session, Submission, [{
+        submission_pk = queries.insert_submission(session, {
             "message_pk": message_pk, "number": number, "month": month, "unit": unit,
             "unit_source": unit_source, "title": parsed.title, "sender": letter.sender,
             "received_at": message["received_at"],
-            "status": "rejected" if checks.rejected_by else "counted" if unit else "unassigned",
+            "status": "rejected" if checks.rejected_by or spoofed
+            else "counted" if unit else "unassigned",
             "priority": parsed.priority, "followup": parsed.followup,
             "duplicate_of_id": None, "score": None, "warnings": warnings,
-        }])
+        })
+        missing = missing_elements(_report_text(parsed, letter), self.urgent_elements) \
+            if parsed.priority == "urgent" else []
+        self.outgoing.after_submission(session, submission_pk, letter, names, message["detail"],
+                                       missing)
         return message_pk, number
+
+    def _authentication_failure(self, letter: Letter) -> str | None:
+        """Why the trusted server says the From domain failed DKIM/SPF/DMARC, or None."""
+        trusted = self.settings.imap.trusted_authserv_id if self.settings.imap else ""
+        domain = letter.sender.rsplit("@", 1)[1] if "@" in letter.sender else ""
+        return authentication_failure(letter.headers.get("authentication-results", ()),
+                                      trusted, domain)
 
     def _failed_attempt(self, mail: FetchedMail, raw_sha256: str, exc: Exception) -> Outcome:
         reason = f"{type(exc).__name__}: {exc}"[:2000]
@@ -319,3 +346,9 @@ class Pipeline:
             reason=f"{reason} (after {attempts} attempts)",
         )
         return row
+
+
+def _report_text(parsed: ParsedSubject, letter: Letter) -> str:
+    """The text the R5 elements are looked for in: title and body. (When attachment text
+    extraction lands with dedupe, the attachments' text belongs here too.)"""
+    return f"{parsed.title}\n{letter.body}"

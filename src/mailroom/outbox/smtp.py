@@ -52,6 +52,10 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
         password = settings.resolve_password()
         try:
             client.login(settings.username, password)
+        except smtplib.SMTPNotSupportedError:
+            client.close()
+            raise SmtpError("login", f"{where} offers no AUTH; check security and port, or "
+                                     "remove the password if the server needs no login") from None
         except smtplib.SMTPException as exc:
             client.close()
             code = getattr(exc, "smtp_code", "")

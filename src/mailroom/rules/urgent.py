@@ -62,13 +62,17 @@ DEFAULT_ELEMENTS: tuple[Element, ...] = (
 )
 
 
-class ElementSetting(Protocol):
-    name: str
-    keywords: list[str]
+class ElementSetting(Protocol):  # read-only members: the frozen settings satisfy them
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def keywords(self) -> Sequence[str]: ...
 
 
 class UrgentSettingsLike(Protocol):
-    elements: Sequence[ElementSetting] | None
+    @property
+    def elements(self) -> Sequence[ElementSetting] | None: ...
 
 
 def elements_from(settings: UrgentSettingsLike) -> tuple[Element, ...]:

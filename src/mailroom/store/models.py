@@ -12,6 +12,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -156,3 +157,32 @@ class ProcessingFailure(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     first_at: Mapped[datetime]
     last_at: Mapped[datetime]
+
+
+class OutgoingMail(Base):
+    """One mail (or webhook call) to send, written in the transaction of the decision that
+    caused it (a transactional outbox); the sender drains it. `raw` is the complete
+    message as rendered then, so a retry after a crash sends the very same bytes."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32), index=True)  # receipt | alert | roster …
+    channel: Mapped[str] = mapped_column(String(16))  # mail | webhook
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)  # deterministic
+    source_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    # the sender replied to (receipts, confirmations) and when their mail arrived:
+    # the per-sender rate cap counts by it
+    reply_to: Mapped[str] = mapped_column(String(320), default="", index=True)
+    source_received_at: Mapped[datetime | None]
+    sender: Mapped[str] = mapped_column(String(320))  # envelope sender
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    delivered_to: Mapped[str] = mapped_column(Text, default="")  # server reply / file written
