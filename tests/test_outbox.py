@@ -14,7 +14,7 @@ from sqlalchemy import select
 from mailroom.app import App
 from mailroom.clock import FixedClock
 from mailroom.daemon import poll_once
-from mailroom.outbox.sender import Throttle
+from mailroom.outbox.sender import Throttle, drain_lock
 from mailroom.store.models import Message, OutgoingMail
 from support.mail import deliver, make_mail
 from support.smtp import SmtpServer
@@ -254,3 +254,20 @@ def test_without_smtp_mail_is_written_as_eml_named_by_message_id(
     assert app.outbox().drain().sent == 1
     assert [p.name for p in (tmp_path / "sent").iterdir()] == [written.name]
     assert written.read_bytes() == row.raw
+
+
+def test_a_second_drain_beside_a_running_one_sends_nothing(
+    make_app: Callable[..., App], tmp_path: Path
+) -> None:
+    app = make_app(clock_at=AT.astimezone(UTC))
+    deliver(inbox(app), make_mail(f"执法大队+{TITLE}"), AT)
+    app.pipeline().run_pass(app.open_source())
+    lock = Path(app.settings.storage.path) / ".outbox.lock"
+    with drain_lock(lock) as held:  # as the daemon holds it while it sends
+        assert held
+        report = app.outbox().drain()
+        assert report.busy and report.sent == 0
+        assert "another mailroom process" in report.summary()
+        assert [row.status for row in rows(app)] == ["pending"]
+    assert app.outbox().drain().sent == 1
+    assert len(list((tmp_path / "sent").iterdir())) == 1

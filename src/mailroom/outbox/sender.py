@@ -6,16 +6,19 @@ defers every due row of that channel, so a dead server costs one attempt per dra
 one per row. SMTP sends are throttled to `[smtp] max_per_minute`. No database transaction
 is held open while talking to a server; each row's outcome is its own commit.
 
-One sender at a time is assumed (the daemon, or `poll --once`): a row is not claimed, so
-two drains running at once could both send it (then with the same Message-ID).
+One drain at a time: a drain holds an exclusive lock on `.outbox.lock` in the file store
+(which every process working on one database shares), so `poll --once` run beside the
+daemon cannot send a row the daemon is sending; it leaves the outbox to the daemon.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -51,9 +54,29 @@ class DrainReport:
     deferred: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    busy: bool = False  # another process was draining: nothing was tried
 
     def summary(self) -> str:
+        if self.busy:
+            return "outbox: another mailroom process is sending; left to it"
         return f"outbox: {self.sent} sent, {self.deferred} to retry, {self.failed} failed"
+
+
+@contextmanager
+def drain_lock(path: Path) -> Iterator[bool]:
+    """Hold an exclusive, non-blocking lock on `path`; yields False when another holds it.
+    The kernel drops the lock when its holder dies, so a killed process never blocks one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class Throttle:
@@ -101,6 +124,13 @@ class OutboxSender:
 
     def drain(self) -> DrainReport:
         """Send every due row once (in order of writing); returns what happened."""
+        with drain_lock(Path(self.settings.storage.path) / ".outbox.lock") as mine:
+            if not mine:
+                log.info("outbox: another mailroom process is draining it; skipped")
+                return DrainReport(busy=True)
+            return self._drain()
+
+    def _drain(self) -> DrainReport:
         report = DrainReport()
         transports = self._transports()
         broken: set[str] = set()
