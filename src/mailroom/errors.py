@@ -29,3 +29,7 @@ class ParseError(MailroomError):
 
 class StoreError(MailroomError):
     """The database or the file store failed."""
+
+
+class ReviewError(MailroomError):
+    """An office review that cannot be applied (unknown number, a later first report…)."""

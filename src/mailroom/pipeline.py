@@ -23,15 +23,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mailroom.clock import Clock
 from mailroom.config import Settings
+from mailroom.dedupe.engine import Dedupe, Item
 from mailroom.mailbox.base import FetchedMail, MailKey, MailSource
 from mailroom.parsing.letter import Letter
-from mailroom.preparing import Prepared, Preparer, StoredPart
+from mailroom.preparing import Prepared, Preparer
 from mailroom.rules.checks import CheckInput, run_checks
 from mailroom.rules.classify import ClassifyContext, classify, command_word
 from mailroom.rules.subject import ParsedSubject, UnitName, parse_subject
 from mailroom.store import queries
 from mailroom.store.files import FileStore, sha256_hex
-from mailroom.store.models import StoredAttachment, Submission
+from mailroom.store.models import StoredAttachment
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class Pipeline:
         )
         self._officers: dict[str, str] | None = None  # address -> unit, read once a pass
         self.preparer = Preparer(files.root)
+        self.dedupe = Dedupe(settings.dedupe)
 
     def close(self) -> None:
         self.preparer.close()
@@ -201,12 +203,14 @@ class Pipeline:
         message["detail"] = {"reason": verdict.reason} if verdict.reason else {}
         if letter.parse_warnings:
             message["detail"]["parse_warnings"] = list(letter.parse_warnings)
+        if prepared.text_notes:
+            message["detail"]["unread_attachments"] = list(prepared.text_notes)
         number = None
         if verdict.kind == "roster":
             message_pk = self._record_roster(session, message, letter, parsed)
         elif verdict.kind == "submission":
             message_pk, number = self._record_submission(
-                session, message, letter, parsed, prepared.parts)
+                session, message, letter, parsed, prepared)
         else:
             if verdict.kind == "command":
                 message["detail"]["command"] = command_word(letter.subject)
@@ -255,8 +259,9 @@ class Pipeline:
         message: dict[str, Any],
         letter: Letter,
         parsed: ParsedSubject,
-        parts: Sequence[StoredPart],
+        prepared: Prepared,
     ) -> tuple[int, str]:
+        parts = prepared.parts
         registered_unit = self._officer_unit(session, letter.sender)
         unit, unit_source = parsed.unit, "subject"
         if unit is None:
@@ -274,14 +279,16 @@ class Pipeline:
         month = queries.month_of(message["received_at"], self.settings.zone)
         number = queries.next_number(session, month)
         message_pk = queries.insert_message(session, message)
-        queries.insert_rows(session, Submission, [{
+        submission_pk = queries.insert_submission(session, {
             "message_pk": message_pk, "number": number, "month": month, "unit": unit,
             "unit_source": unit_source, "title": parsed.title, "sender": letter.sender,
             "received_at": message["received_at"],
             "status": "rejected" if checks.rejected_by else "counted" if unit else "unassigned",
             "priority": parsed.priority, "followup": parsed.followup,
             "duplicate_of_id": None, "score": None, "warnings": warnings,
-        }])
+        })
+        self.dedupe.judge(session, submission_pk,
+                          Item(parsed.title, letter.body, prepared.attachment_texts))
         return message_pk, number
 
     def _failed_attempt(self, mail: FetchedMail, raw_sha256: str, exc: Exception) -> Outcome:

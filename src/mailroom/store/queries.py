@@ -125,6 +125,14 @@ def insert_message(session: Session, row: dict[str, Any]) -> int:
     return int(session.connection().execute(_INSERT_MESSAGE, row).scalar_one())
 
 
+_INSERT_SUBMISSION = insert(_table(Submission)).returning(_table(Submission).c.id)
+
+
+def insert_submission(session: Session, row: dict[str, Any]) -> int:
+    """Insert one `submissions` row; returns its id."""
+    return int(session.connection().execute(_INSERT_SUBMISSION, row).scalar_one())
+
+
 def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
