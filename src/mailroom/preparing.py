@@ -77,7 +77,8 @@ def attachment_texts(letter: Letter, received_at: datetime,
     texts: list[str] = []
     notes: list[str] = []
     for part in letter.attachments:
-        if part.is_message and depth == 0:
+        is_message = part.is_message or part.filename.lower().endswith(".eml")
+        if is_message and depth == 0:
             inner = parse_letter(part.payload, received_at)
             inner_texts, inner_notes = attachment_texts(inner, received_at, depth + 1)
             texts.append("\n".join([inner.subject, inner.body, *inner_texts]))

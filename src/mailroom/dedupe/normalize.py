@@ -3,8 +3,9 @@ headers, greetings, boilerplate ("详见附件"), signature blocks and phone num
 then punctuation and white space removed. What remains is compared character by
 character (Chinese has no spaces; rapidfuzz's token scorers would see one token).
 
-The numbers of an item (dates, counts, areas…) are kept apart: items of one template
-(the weekly 森林防火 patrol report) differ mainly there.
+The specifics of an item — numbers (dates, counts, areas…) and place names (…镇, …村,
+…林场) — are kept apart: items of one template (the weekly 森林防火 patrol report, the same
+notice for another township) differ mainly there.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ _TITLE_MARK = re.compile(
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CN_NUMBER = re.compile(
     r"[零〇一二两三四五六七八九十百千万]+(?=[年月日号时点人名处起次亩顷元里米个家户棵株件条项期周])")
+_PLACE = re.compile(r"[\u4e00-\u9fff]{2}(?:镇|乡|村|街道|社区|林场|分场|林业站|管护站)")
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
              "七": 7, "八": 8, "九": 9}
 _CN_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10000}
@@ -61,7 +63,7 @@ class Normalized:
     title: str             # compacted title, markers (更正, 紧急…) removed
     content: str           # compacted body + attachment text, repeats removed
     source: str            # where content came from: body | attachment | body+attachment | ""
-    numbers: frozenset[str]  # the numbers of title and text
+    numbers: frozenset[str]  # the specifics of title and text: numbers, place names
 
 
 def fold(text: str) -> str:
@@ -146,6 +148,11 @@ def numbers_of(text: str) -> set[str]:
     return found
 
 
+def specifics_of(text: str) -> set[str]:
+    """Numbers and place names: where items of one template differ."""
+    return numbers_of(text) | set(_PLACE.findall(fold(text)))
+
+
 def trigrams(text: str) -> set[str]:
     return {text[i:i + 3] for i in range(len(text) - 2)} or ({text} if text else set())
 
@@ -170,6 +177,6 @@ def normalize(title: str, body: str, attachment_texts: Sequence[str]) -> Normali
     pieces = _distinct_pieces([(label, text) for label, text in pieces if len(text) >= MIN_PIECE])
     content = "".join(text for _, text in pieces)[:MAX_CONTENT]
     source = "+".join(sorted({label for label, _ in pieces}, key=("body", "attachment").index))
-    numbers = numbers_of(title) | numbers_of("\n".join(
+    numbers = specifics_of(title) | specifics_of("\n".join(
         [clean_text(body), *(clean_text(t) for t in attachment_texts)]))
     return Normalized(clean_title(title), content, source, frozenset(numbers))
