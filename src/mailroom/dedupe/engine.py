@@ -23,10 +23,13 @@ from sqlalchemy.orm import Session
 from mailroom.config import DedupeSettings
 from mailroom.dedupe import store
 from mailroom.dedupe.normalize import clean_title, normalize
-from mailroom.dedupe.signature import band_keys
+from mailroom.dedupe.signature import Sketch, similarity, sketch
 from mailroom.dedupe.verdict import Features, Match, compare, status_for
 
-MAX_CANDIDATES = 40        # stored items scored per decision, most band keys shared first
+CANDIDATE_POOL = 200       # stored items sharing band keys looked at, most keys shared first
+MAX_CANDIDATES = 16        # of those, scored in full, most similar first
+MIN_JACCARD = 0.2          # estimated trigram Jaccard below which a pair cannot reach suspect
+TITLE_RANK_DISCOUNT = 0.3  # a title match ranks like this much less Jaccard
 JUDGED = frozenset({"counted", "suspected", "duplicate"})  # unassigned / rejected: no credit
 _FOLLOWUP_WORD = re.compile(
     r"[\[【〔(（]?\s*(?:第[一二三四五六七八九十\d]+次)?(?:续报|终报)[一二三四五六七八九十\d]*"
@@ -60,8 +63,9 @@ class Dedupe:
         """Index a new submission and give it (and the later items it precedes) a verdict."""
         me = store.load_submission(session, submission_pk)
         normalized = normalize(item.title, item.body, item.attachment_texts)
-        keys = band_keys(normalized.title, normalized.content)
-        store.save_index(session, submission_pk, me.received_at, normalized, keys)
+        sketched = sketch(normalized.title, normalized.content)
+        keys = sketched.keys
+        store.save_index(session, submission_pk, me.received_at, normalized, sketched)
         features = Features(normalized.title, normalized.content, normalized.source,
                             normalized.numbers)
         me = replace(me, features=features)
@@ -69,13 +73,31 @@ class Dedupe:
             self._link_initial(session, me, item.title, keys)
         if me.status not in JUDGED:
             return
-        ids = store.candidate_ids(session, keys, me.received_at - self.window,
-                                  me.received_at + self.window, me.id, MAX_CANDIDATES)
+        ids = self._candidates(session, me, sketched, normalized.title)
         peers = [c for c in store.load(session, ids)
                  if c.status in JUDGED and c.followup == me.followup]
         scored = [(compare(features, c.features), c) for c in peers]
         root = self._judge_new(session, me, [(m, c) for m, c in scored if c.order < me.order])
         self._precede(session, me, root, [(m, c) for m, c in scored if c.order > me.order])
+
+    def _candidates(self, session: Session, me: store.Stored, sketched: Sketch,
+                    title: str) -> list[int]:
+        """Stored items worth scoring: sharing band keys, then ranked by estimated Jaccard
+        (or, for a title-only item, by title); at most MAX_CANDIDATES."""
+        ids = store.candidate_ids(session, sketched.keys, me.received_at - self.window,
+                                  me.received_at + self.window, me.id, CANDIDATE_POOL)
+        if len(ids) <= MAX_CANDIDATES:
+            return ids
+        found = store.sketches(session, ids)
+        jaccards = similarity(sketched.minhash, [minhash for _, minhash, _ in found])
+        ranked = []
+        for (pk, _, other_title), jaccard in zip(found, jaccards, strict=True):
+            titled = fuzz.ratio(title, other_title) / 100 if title and other_title else 0.0
+            rank = max(jaccard, titled - TITLE_RANK_DISCOUNT)
+            if rank >= MIN_JACCARD:
+                ranked.append((rank, pk))
+        ranked.sort(reverse=True)
+        return [pk for _, pk in ranked[:MAX_CANDIDATES]]
 
     def _judge_new(self, session: Session, me: store.Stored,
                    earlier: list[tuple[Match, store.Stored]]) -> int:

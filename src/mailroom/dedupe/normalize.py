@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 MIN_PIECE = 20        # normalised characters a body or an attachment needs to count as content
-MAX_CONTENT = 4000    # characters of content kept for matching
+MAX_CONTENT = 2500    # characters of content kept for matching: the start decides
 _CONTAINED = 0.7      # a piece whose trigrams are this much inside a longer piece repeats it
 
 _FORWARD_RULE = re.compile(
@@ -33,11 +33,11 @@ _GREETING = re.compile(
 _HELLO = re.compile(r"^\s*(?:(?:您|你|大家)好)\s*[!！,，。:：]?")
 _BOILERPLATE = re.compile(
     r"(?:(?:具体|详细)?(?:内容)?(?:详|请|具体)?见附件[。.!！]?|请(?:查收|审阅|审核|审定|阅示|收阅)[。.!！]?"
-    r"|(?:现将|特将)?[^\n。]{0,16}(?:报送|呈报|上报)如下[:：。]?|谢谢[!！。]?|此致\s*敬礼[!！]?"
-    r"|发自我的\w+|(?:来自|发自)\S{0,10}(?:邮箱|客户端|手机)\S{0,6})")
-_RESEND_NOTE = re.compile(  # a clerk's note on a re-send, not content
-    r"[^。！!\n]*(?:补发|重发|重新发送|再次发送|以此为准|以此稿为准|以本稿为准|漏附|发错|更正如下)"
-    r"[^。！!\n]*[。！!]?")
+    r"|谢谢[!！。]?|此致\s*敬礼[!！]?|发自我的\w+|(?:来自|发自)\S{0,10}(?:邮箱|客户端|手机)\S{0,6})")
+_AS_FOLLOWS = re.compile(r"(?:现将|特将)?[^\n。]{0,16}(?:报送|呈报|上报)如下[:：。]?")
+_RESEND_WORDS = re.compile(  # a clerk's note on a re-send, not content
+    r"补发|重发|重新发送|再次发送|以此为准|以此稿为准|以本稿为准|漏附|发错|更正如下")
+_SENTENCE = re.compile(r"[^。！!？?]*[。！!？?]?")
 _SIGNATURE_WORD = re.compile(
     r"(?:信息员|报送人|报送单位|联系人|联系电话|电话|手机|撰稿|供稿|审核|审签|签发|拟稿|编辑|"
     r"通讯员|E-?mail|邮箱|QQ)[:：\s]", re.IGNORECASE)
@@ -110,8 +110,12 @@ def clean_text(text: str) -> str:
     for line in lines:
         line = _GREETING.sub("", line, count=1)
         line = _HELLO.sub("", line, count=1)
-        line = _RESEND_NOTE.sub("", line)
+        if _RESEND_WORDS.search(line):
+            line = "".join(sentence for sentence in _SENTENCE.findall(line)
+                           if not _RESEND_WORDS.search(sentence))
         line = _BOILERPLATE.sub("", line)
+        if "如下" in line:
+            line = _AS_FOLLOWS.sub("", line)
         line = _PHONE.sub("", line)
         kept.append(line)
     return "\n".join(kept)
@@ -137,10 +141,10 @@ def _cn_int(word: str) -> int:
     return total + current
 
 
-def numbers_of(text: str) -> set[str]:
-    folded = fold(text)
-    found = {m.group(0).lstrip("0") or "0" for m in _NUMBER.finditer(folded)}
-    for match in _CN_NUMBER.finditer(folded):
+def numbers_of(text: str, folded: bool = False) -> set[str]:
+    folded_text = text if folded else fold(text)
+    found = {m.group(0).lstrip("0") or "0" for m in _NUMBER.finditer(folded_text)}
+    for match in _CN_NUMBER.finditer(folded_text):
         try:
             found.add(str(_cn_int(match.group(0))))
         except KeyError:
@@ -148,9 +152,10 @@ def numbers_of(text: str) -> set[str]:
     return found
 
 
-def specifics_of(text: str) -> set[str]:
+def specifics_of(text: str, folded: bool = False) -> set[str]:
     """Numbers and place names: where items of one template differ."""
-    return numbers_of(text) | set(_PLACE.findall(fold(text)))
+    text = text if folded else fold(text)
+    return numbers_of(text, folded=True) | set(_PLACE.findall(text))
 
 
 def trigrams(text: str) -> set[str]:
@@ -172,11 +177,11 @@ def _distinct_pieces(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def normalize(title: str, body: str, attachment_texts: Sequence[str]) -> Normalized:
     """The comparable form of one submission."""
-    pieces = [("body", compact(clean_text(body)))]
-    pieces += [("attachment", compact(clean_text(text))) for text in attachment_texts]
+    cleaned = [clean_text(body), *(clean_text(text) for text in attachment_texts)]
+    pieces = [("body" if index == 0 else "attachment", compact(text))
+              for index, text in enumerate(cleaned)]
     pieces = _distinct_pieces([(label, text) for label, text in pieces if len(text) >= MIN_PIECE])
     content = "".join(text for _, text in pieces)[:MAX_CONTENT]
     source = "+".join(sorted({label for label, _ in pieces}, key=("body", "attachment").index))
-    numbers = specifics_of(title) | specifics_of("\n".join(
-        [clean_text(body), *(clean_text(t) for t in attachment_texts)]))
+    numbers = specifics_of(title) | specifics_of("\n".join(cleaned), folded=True)
     return Normalized(clean_title(title), content, source, frozenset(numbers))

@@ -14,6 +14,8 @@ versions, unlike Python's `hash`); numpy evaluates all hashes of all shingles at
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 CONTENT_BANDS, CONTENT_ROWS = 32, 3
@@ -75,10 +77,32 @@ def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def band_keys(title: str, content: str) -> list[int]:
-    """The LSH keys of an item: content bands, then title bands (salted apart)."""
-    keys = _band_keys(minhash(shingles((title + content)[:MINHASH_CHARS], 3), _COEFFICIENTS),
-                      CONTENT_BANDS, CONTENT_ROWS, salt=1)
+@dataclass(frozen=True)
+class Sketch:
+    keys: list[int]  # content bands, then title bands (salted apart)
+    minhash: bytes   # the content MinHash, 32 bits a hash: estimates Jaccard (`similarity`)
+
+
+def sketch(title: str, content: str) -> Sketch:
+    """The LSH keys and the MinHash of an item."""
+    values = minhash(shingles((title + content)[:MINHASH_CHARS], 3), _COEFFICIENTS)
+    keys = _band_keys(values, CONTENT_BANDS, CONTENT_ROWS, salt=1)
     keys += _band_keys(minhash(shingles(title, 2), _TITLE_COEFFICIENTS),
                        TITLE_BANDS, TITLE_ROWS, salt=2)
-    return keys
+    return Sketch(keys, values.astype("<u4").tobytes())
+
+
+def band_keys(title: str, content: str) -> list[int]:
+    return sketch(title, content).keys
+
+
+def similarity(mine: bytes, others: list[bytes]) -> list[float]:
+    """Estimated trigram Jaccard of one item with others: the share of equal MinHashes."""
+    if not mine or not others:
+        return [0.0] * len(others)
+    size = len(mine)
+    own = np.frombuffer(mine, dtype="<u4")
+    rows = np.frombuffer(b"".join(o if len(o) == size else bytes(size) for o in others),
+                         dtype="<u4").reshape(len(others), -1)
+    shares: list[float] = (rows == own).mean(axis=1).tolist()
+    return [share if len(o) == size else 0.0 for share, o in zip(shares, others, strict=True)]

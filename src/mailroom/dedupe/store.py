@@ -15,6 +15,7 @@ from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from mailroom.dedupe.normalize import Normalized
+from mailroom.dedupe.signature import Sketch
 from mailroom.dedupe.verdict import Features
 from mailroom.store.models import Base, DedupeBand, DedupeText, Submission
 
@@ -55,12 +56,14 @@ class Stored:
 
 
 def save_index(session: Session, submission_id: int, received_at: datetime,
-               normalized: Normalized, keys: Sequence[int]) -> None:
+               normalized: Normalized, sketch: Sketch) -> None:
     connection = session.connection()
+    keys = sketch.keys
     connection.execute(_INSERT_TEXT, {
         "submission_id": submission_id, "received_at": received_at,
         "title": normalized.title, "content": normalized.content,
-        "source": normalized.source, "numbers": " ".join(sorted(normalized.numbers))})
+        "source": normalized.source, "numbers": " ".join(sorted(normalized.numbers)),
+        "minhash": sketch.minhash})
     if keys:
         connection.execute(_INSERT_BAND, [
             {"band_key": key, "submission_id": submission_id, "received_at": received_at}
@@ -83,6 +86,16 @@ def candidate_ids(session: Session, keys: Sequence[int], since: datetime, until:
         .limit(limit)
     )
     return [row.submission_id for row in session.connection().execute(statement)]
+
+
+def sketches(session: Session, ids: Sequence[int]) -> list[tuple[int, bytes, str]]:
+    """(id, MinHash, normalised title) of stored items: enough to rank candidates."""
+    if not ids:
+        return []
+    statement = (select(_TEXTS.c.submission_id, _TEXTS.c.minhash, _TEXTS.c.title)
+                 .where(_TEXTS.c.submission_id.in_(list(ids))))
+    return [(row.submission_id, bytes(row.minhash), row.title)
+            for row in session.connection().execute(statement)]
 
 
 _STORED_COLUMNS = (

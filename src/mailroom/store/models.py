@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -184,6 +185,7 @@ class DedupeText(Base):
     content: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(32))  # body | attachment | body+attachment | ""
     numbers: Mapped[str] = mapped_column(Text)  # space-separated
+    minhash: Mapped[bytes] = mapped_column(LargeBinary)  # dedupe/signature: estimates Jaccard
 
 
 class DedupeBand(Base):

@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('content', sa.Text(), nullable=False),
     sa.Column('source', sa.String(length=32), nullable=False),
     sa.Column('numbers', sa.Text(), nullable=False),
+    sa.Column('minhash', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], ),
     sa.PrimaryKeyConstraint('submission_id')
     )
