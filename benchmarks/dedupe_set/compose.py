@@ -28,7 +28,7 @@ def paragraphs(item: Item) -> list[str]:
     out = list(item.story.paragraphs)
     for old, new in item.edits:
         out = [p.replace(old, new) for p in out]
-    return out
+    return [p for p in out if p]  # an edit may drop a whole paragraph
 
 
 def signature(item: Item) -> str:
