@@ -20,7 +20,7 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -79,13 +79,14 @@ def process(labelled: LabelledSet, work: Path,
     """Write the set as a Maildir under `work`, run one pass, return the submission rows."""
     write_maildir(build_mails(labelled), work / "inbox")
     settings = parse_settings(settings_for(work, dedupe))
-    last = max(item.received_at for item in labelled.items)
-    app = App.build(settings, FixedClock(last.astimezone(UTC).replace(year=last.year + 1)))
+    last = max(item.received_at for item in labelled.items)  # processed the next morning
+    app = App.build(settings, FixedClock(last.astimezone(UTC) + timedelta(hours=16)))
     try:
         upgrade(app.engine)
         poll_once(app)
         with app.sessions() as session:
-            return submission_rows(session, None, settings.zone)
+            rows: list[dict[str, Any]] = submission_rows(session, None, settings.zone)
+        return rows
     finally:
         app.close()
 

@@ -58,7 +58,7 @@ def test_a_wrong_first_report_is_both_a_false_flag_and_a_miss() -> None:
 def test_a_false_automatic_duplicate_fails_the_precision_target() -> None:
     labels = [Expected(f"o{i}", "original", None) for i in range(60)]
     labels += [Expected(f"d{i}", "resend", f"o{i}") for i in range(60)]
-    rows = [(f"o{i}", "counted", None) for i in range(60)]
+    rows: list[tuple[str, str, str | None]] = [(f"o{i}", "counted", None) for i in range(60)]
     rows += [(f"d{i}", "duplicate", f"o{i}") for i in range(60)]
     rows[5] = ("o5", "duplicate", "o4")  # one unit wrongly denied its credit
     ev = evaluate(labels, verdicts(*rows))
