@@ -141,7 +141,11 @@ def quote_header(client: str, name: str, address: str, when: datetime, to: str,
     if client == "foxmail":
         return (f"\n\n{address}\n \n发件人： {name}\n发送时间： {_stamp(when)}\n"
                 f"收件人： {to}\n主题： {subj}\n")
-    if client in ("qqmail", "iphone"):
+    if client == "iphone":
+        return (f"\n开始转发的邮件：\n\n发件人: {name} <{address}>\n"
+                f"日期: {when.year}年{when.month}月{when.day}日 {when:%H:%M}\n"
+                f"收件人: {to}\n主题: {subj}\n\n")
+    if client == "qqmail":
         weekday = "一二三四五六日"[when.weekday()]
         return (f"\n------------------ 原始邮件 ------------------\n"
                 f"发件人: \"{name}\"<{address}>;\n"

@@ -17,7 +17,7 @@ CST = timezone(timedelta(hours=8), "CST")
 
 DUPLICATE_KINDS = ("resend", "forward", "reply", "retitle", "reformat", "edit", "joint",
                    "to-docx", "to-body", "pdf", "txt")
-DISTINCT_KINDS = ("original", "template", "related", "follow-up")
+DISTINCT_KINDS = ("original", "template", "related", "follow-up", "late-original")
 BODIES = ("text", "note", "detail", "empty")
 ATTACHMENTS = ("docx", "scan", "pdf", "txt", "doc", "jpg")
 FORMATS = ("halfwidth", "fullwidth", "spaces", "merge", "split", "noindent")
@@ -64,6 +64,7 @@ class Item:
     greet: str = ""
     sign: str = ""
     note: str = ""
+    late: bool = False  # reaches the inbox only after a first pass (e.g. out of the spam folder)
 
     @property
     def shown_title(self) -> str:
@@ -132,6 +133,7 @@ def _item(raw: dict[str, Any], year: int, reporters: dict[str, Reporter],
         "edits": tuple((old, new) for old, new in raw.pop("edit", ())),
         "title": raw.pop("title", None), "subject": raw.pop("subject", None),
         "greet": raw.pop("greet", ""), "sign": raw.pop("sign", ""), "note": raw.pop("note", ""),
+        "late": raw.pop("late", False),
     }
     duplicate_of = raw.pop("dup", None)
     if raw:
