@@ -34,6 +34,7 @@ from dedupe_set.metrics import (  # noqa: E402
     Evaluation,
     Expected,
     Verdict,
+    confusion,
     evaluate,
     kind_table,
     summary,
@@ -165,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"first-report evaluation, variant {result.labelled.variant}: "
           f"{len(result.labelled.items)} mails, {len(result.rows)} submissions")
     print(summary(ev, f1_target=F1_TARGET, auto_target=AUTO_PRECISION_TARGET))
+    print()
+    print(confusion(ev))
     print()
     print(kind_table(ev))
     if args.verbose and ev.misjudged:

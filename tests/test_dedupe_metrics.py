@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dedupe_set.metrics import Expected, Verdict, evaluate, kind_table, summary
+from dedupe_set.metrics import Expected, Verdict, confusion, evaluate, kind_table, summary
 
 LABELS = [
     Expected("a", "original", None),
@@ -96,3 +96,13 @@ def test_per_kind_rows_and_text() -> None:
     text = summary(ev)
     assert "items: 6  duplicates (labelled): 3  distinct: 3" in text
     assert f"F1 {ev.f1:.4f}" in text
+
+
+def test_confusion_of_labels_and_statuses() -> None:
+    ev = evaluate(LABELS, verdicts(("a", "counted", None), ("b", "duplicate", "a"),
+                                   ("c", "suspected", "b"), ("d", "suspected", "a"),
+                                   ("e", "rejected", None), ("f", "counted", None)))
+    lines = confusion(ev).splitlines()
+    assert lines[1].split() == ["labelled", "duplicate", "1", "1", "1", "0"]
+    assert lines[2].split() == ["labelled", "distinct", "1", "1", "0", "1"]
+    assert lines[3] == "(flagged duplicates naming the wrong first report: 1)"

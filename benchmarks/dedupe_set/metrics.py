@@ -188,3 +188,21 @@ def kind_table(ev: Evaluation) -> str:
             lines.append(f"{row.kind:<12} {row.total:>4} {row.right:>6} {row.rate:>7.1%}   "
                          f"{cells} {other:>10}")
     return "\n".join(lines)
+
+
+def confusion(ev: Evaluation) -> str:
+    """Labelled duplicate / distinct against the status given."""
+    head = f"{'':<20}" + "".join(f"{s:>11}" for s in (*STATUSES, "other"))
+    lines = [head]
+    for label, dup in (("labelled duplicate", True), ("labelled distinct", False)):
+        counts: Counter[str] = Counter()
+        for row in ev.kinds:
+            if row.duplicates == dup:
+                counts.update(row.statuses)
+        other = sum(n for s, n in counts.items() if s not in STATUSES)
+        lines.append(f"{label:<20}" + "".join(f"{counts.get(s, 0):>11}" for s in STATUSES)
+                     + f"{other:>11}")
+    wrong = sum(1 for m in ev.misjudged if m.expected.first is not None
+                and m.verdict is not None and m.verdict.status in FLAGGED)
+    lines.append(f"(flagged duplicates naming the wrong first report: {wrong})")
+    return "\n".join(lines)
