@@ -175,7 +175,7 @@ def summary(ev: Evaluation, *, f1_target: float = 0.97, auto_target: float = 0.9
 
 def kind_table(ev: Evaluation) -> str:
     """Per kind: how many, how many judged right, and the confusion of statuses."""
-    head = (f"{'kind':<12} {'n':>4} {'right':>6} {'rate':>7}   "
+    head = (f"{'kind':<14} {'n':>4} {'right':>6} {'rate':>7}   "
             + " ".join(f"{s:>10}" for s in (*STATUSES, "other")))
     lines = [head]
     order = sorted(ev.kinds, key=lambda row: (not row.duplicates, row.kind))
@@ -185,7 +185,7 @@ def kind_table(ev: Evaluation) -> str:
         for row in (r for r in order if r.duplicates == dup):
             other = sum(n for s, n in row.statuses.items() if s not in STATUSES)
             cells = " ".join(f"{row.statuses.get(s, 0):>10}" for s in STATUSES)
-            lines.append(f"{row.kind:<12} {row.total:>4} {row.right:>6} {row.rate:>7.1%}   "
+            lines.append(f"{row.kind:<14} {row.total:>4} {row.right:>6} {row.rate:>7.1%}   "
                          f"{cells} {other:>10}")
     return "\n".join(lines)
 
