@@ -22,14 +22,12 @@ from sqlalchemy.orm import Session
 
 from mailroom.config import DedupeSettings
 from mailroom.dedupe import store
-from mailroom.dedupe.normalize import clean_title, normalize
+from mailroom.dedupe.normalize import MIN_PIECE, Normalized, clean_title, normalize
 from mailroom.dedupe.signature import Sketch, similarity, sketch
 from mailroom.dedupe.verdict import Features, Match, compare, status_for
 
-CANDIDATE_POOL = 200       # stored items sharing band keys looked at, most keys shared first
-MAX_CANDIDATES = 16        # of those, scored in full, most similar first
-MIN_JACCARD = 0.2          # estimated trigram Jaccard below which a pair cannot reach suspect
-TITLE_RANK_DISCOUNT = 0.3  # a title match ranks like this much less Jaccard
+MAX_CANDIDATES = 12        # stored items loaded per decision, most band keys shared first
+MIN_JACCARD = 0.2          # estimated trigram Jaccard below which a pair is not scored
 JUDGED = frozenset({"counted", "suspected", "duplicate"})  # unassigned / rejected: no credit
 _FOLLOWUP_WORD = re.compile(
     r"[\[【〔(（]?\s*(?:第[一二三四五六七八九十\d]+次)?(?:续报|终报)[一二三四五六七八九十\d]*"
@@ -51,7 +49,8 @@ def initial_title(title: str) -> str:
 
 
 def _detail(match: Match) -> dict[str, Any]:
-    return {"title": match.title, "content": match.content, "numbers": match.numbers}
+    return {"title": match.title, "content": match.content, "specifics": match.numbers,
+            "specifics_bonus": match.bonus}
 
 
 class Dedupe:
@@ -67,37 +66,31 @@ class Dedupe:
         keys = sketched.keys
         store.save_index(session, submission_pk, me.received_at, normalized, sketched)
         features = Features(normalized.title, normalized.content, normalized.source,
-                            normalized.numbers)
+                            normalized.numbers, sketched.minhash)
         me = replace(me, features=features)
         if me.followup is not None:
             self._link_initial(session, me, item.title, keys)
         if me.status not in JUDGED:
             return
-        ids = self._candidates(session, me, sketched, normalized.title)
-        peers = [c for c in store.load(session, ids)
+        peers = [c for c in self._candidates(session, me, sketched, normalized)
                  if c.status in JUDGED and c.followup == me.followup]
         scored = [(compare(features, c.features), c) for c in peers]
         root = self._judge_new(session, me, [(m, c) for m, c in scored if c.order < me.order])
         self._precede(session, me, root, [(m, c) for m, c in scored if c.order > me.order])
 
     def _candidates(self, session: Session, me: store.Stored, sketched: Sketch,
-                    title: str) -> list[int]:
-        """Stored items worth scoring: sharing band keys, then ranked by estimated Jaccard
-        (or, for a title-only item, by title); at most MAX_CANDIDATES."""
+                    normalized: Normalized) -> list[store.Stored]:
+        """Stored items worth scoring: those sharing the most band keys (their number
+        grows with Jaccard³), then only those whose MinHash-estimated Jaccard could reach a
+        verdict (or, for an item without content, any: its title decides)."""
         ids = store.candidate_ids(session, sketched.keys, me.received_at - self.window,
-                                  me.received_at + self.window, me.id, CANDIDATE_POOL)
-        if len(ids) <= MAX_CANDIDATES:
-            return ids
-        found = store.sketches(session, ids)
-        jaccards = similarity(sketched.minhash, [minhash for _, minhash, _ in found])
-        ranked = []
-        for (pk, _, other_title), jaccard in zip(found, jaccards, strict=True):
-            titled = fuzz.ratio(title, other_title) / 100 if title and other_title else 0.0
-            rank = max(jaccard, titled - TITLE_RANK_DISCOUNT)
-            if rank >= MIN_JACCARD:
-                ranked.append((rank, pk))
-        ranked.sort(reverse=True)
-        return [pk for _, pk in ranked[:MAX_CANDIDATES]]
+                                  me.received_at + self.window, me.id, MAX_CANDIDATES)
+        loaded = store.load(session, ids)
+        if len(normalized.content) < MIN_PIECE:
+            return loaded
+        jaccards = similarity(sketched.minhash, [c.features.minhash for c in loaded])
+        return [c for c, jaccard in zip(loaded, jaccards, strict=True)
+                if jaccard >= MIN_JACCARD or len(c.features.content) < MIN_PIECE]
 
     def _judge_new(self, session: Session, me: store.Stored,
                    earlier: list[tuple[Match, store.Stored]]) -> int:
@@ -106,7 +99,7 @@ class Dedupe:
             return me.id
         match, best = max(earlier, key=lambda pair: (pair[0].score, pair[1].order))
         status = status_for(match.score, self.settings.duplicate_threshold,
-                            self.settings.suspect_threshold)
+                            self.settings.suspect_threshold, match.bonus)
         root = best.root if status != "counted" else None
         store.set_verdict(session, me.id, status=status, duplicate_of_id=root,
                           score=match.score, matched_id=best.id, match_part=match.part,
@@ -121,7 +114,7 @@ class Dedupe:
         root_order = me.order if root == me.id else store.load(session, [root])[0].order
         for match, other in sorted(later, key=lambda pair: pair[1].order):
             status = status_for(match.score, self.settings.duplicate_threshold,
-                                self.settings.suspect_threshold)
+                                self.settings.suspect_threshold, match.bonus)
             if status == "counted" or other.review is not None:
                 continue
             current = store.load(session, [other.id])[0]  # an earlier step may have moved it

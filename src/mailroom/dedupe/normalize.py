@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 MIN_PIECE = 20        # normalised characters a body or an attachment needs to count as content
-MAX_CONTENT = 2500    # characters of content kept for matching: the start decides
+MAX_CONTENT = 1500    # characters of content kept for matching: the start decides
 _CONTAINED = 0.7      # a piece whose trigrams are this much inside a longer piece repeats it
 
 _FORWARD_RULE = re.compile(
@@ -26,6 +26,10 @@ _HEADER_LINE = re.compile(
     r"^\s*(?:发件人|发送时间|发送日期|收件人|抄送|主题|日期|时间|From|Sent|To|Cc|Subject|Date)"
     r"\s*[:：]", re.IGNORECASE)
 _QUOTE = re.compile(r"^(?:\s*>)+\s?")
+# 126/163/QQ/iPhone "在 2019-04-25 17:05，张三 <a@b.cn> 写道：", Thunderbird "On … wrote:"
+_WROTE_LINE = re.compile(
+    r"^\s*(?:在.{0,100}写道\s*[:：]?|On .{0,160}wrote:|.{0,100}于.{0,60}写道\s*[:：])\s*$")
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+|mailto:\S+", re.ASCII)
 _GREETING = re.compile(
     r"^\s*(?:各位领导|各位同事|各位|尊敬的[^\n:：]{0,16}|[^\n:：,，。]{0,16}?(?:领导|同志|老师|科长|"
     r"主任|局长|办公室|股长))\s*(?:[:：,，!！]\s*(?:(?:您|你)好\s*[!！,，。]?)?|(?:您|你)好\s*"
@@ -36,7 +40,8 @@ _BOILERPLATE = re.compile(
     r"|谢谢[!！。]?|此致\s*敬礼[!！]?|发自我的\w+|(?:来自|发自)\S{0,10}(?:邮箱|客户端|手机)\S{0,6})")
 _AS_FOLLOWS = re.compile(r"(?:现将|特将)?[^\n。]{0,16}(?:报送|呈报|上报)如下[:：。]?")
 _RESEND_WORDS = re.compile(  # a clerk's note on a re-send, not content
-    r"补发|重发|重新发送|再次发送|以此为准|以此稿为准|以本稿为准|漏附|发错|更正如下")
+    r"补发|重发|重新发送|重新报送|再次发送|以此为准|以此稿为准|以本稿为准|漏附|发错|更正如下|"
+    r"签字稿|按要求补充|已补充")
 _SENTENCE = re.compile(r"[^。！!？?]*[。！!？?]?")
 _SIGNATURE_WORD = re.compile(
     r"(?:信息员|报送人|报送单位|联系人|联系电话|电话|手机|撰稿|供稿|审核|审签|签发|拟稿|编辑|"
@@ -80,9 +85,9 @@ def _body_lines(text: str) -> list[str]:
     lines = []
     for line in fold(text).replace("\r", "").split("\n"):
         line = _QUOTE.sub("", line)
-        if _FORWARD_RULE.match(line) or _HEADER_LINE.match(line):
+        if _FORWARD_RULE.match(line) or _HEADER_LINE.match(line) or _WROTE_LINE.match(line):
             continue
-        lines.append(line)
+        lines.append(_ADDRESS.sub("", line))
     return lines
 
 

@@ -6,18 +6,19 @@ read of the candidates), like store/queries.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import BigInteger, Table, TextClause, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from mailroom.dedupe.normalize import Normalized
 from mailroom.dedupe.signature import Sketch
 from mailroom.dedupe.verdict import Features
-from mailroom.store.models import Base, DedupeBand, DedupeText, Submission
+from mailroom.store.models import Base, DedupeBand, DedupeText, Submission, UTCDateTime
 
 
 def _table(model: type[Base]) -> Table:
@@ -25,6 +26,8 @@ def _table(model: type[Base]) -> Table:
 
 
 _TEXTS, _BANDS, _SUBMISSIONS = _table(DedupeText), _table(DedupeBand), _table(Submission)
+PER_KEY = 25  # postings read per band key
+_POSTINGS: dict[int, TextClause] = {}
 _INSERT_TEXT = insert(_TEXTS)
 _INSERT_BAND = insert(_BANDS)
 
@@ -70,22 +73,37 @@ def save_index(session: Session, submission_id: int, received_at: datetime,
             for key in dict.fromkeys(keys)])
 
 
+def _postings_statement(count: int) -> TextClause:
+    """One statement for `count` keys: each key's most recent postings, all together
+    (built once per key count: building it per decision cost more than running it)."""
+    statement = _POSTINGS.get(count)
+    if statement is None:
+        parts = [f"SELECT * FROM (SELECT submission_id FROM dedupe_bands WHERE band_key = :k{i}"
+                 f" AND received_at >= :since AND received_at <= :until"
+                 f" ORDER BY received_at DESC LIMIT :per_key) AS p{i}" for i in range(count)]
+        statement = text(" UNION ALL ".join(parts)).bindparams(
+            bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime()),
+            *(bindparam(f"k{i}", type_=BigInteger()) for i in range(count)))
+        _POSTINGS[count] = statement
+    return statement
+
+
 def candidate_ids(session: Session, keys: Sequence[int], since: datetime, until: datetime,
-                  exclude: int, limit: int) -> list[int]:
-    """Stored items sharing band keys with these, in a time range, most shared first."""
-    if not keys:
+                  exclude: int, limit: int, per_key: int = PER_KEY) -> list[int]:
+    """Stored items sharing band keys with these, in a time range, most keys shared first.
+
+    Each key contributes at most its `per_key` most recent postings (one index range scan
+    each): a key shared by hundreds of items (a template's boilerplate) says little, and
+    must not make a decision cost more as the store grows."""
+    distinct = list(dict.fromkeys(keys))
+    if not distinct:
         return []
-    shared = func.count().label("shared")
-    statement = (
-        select(_BANDS.c.submission_id, shared)
-        .where(_BANDS.c.band_key.in_(list(dict.fromkeys(keys))),
-               _BANDS.c.received_at >= since, _BANDS.c.received_at <= until,
-               _BANDS.c.submission_id != exclude)
-        .group_by(_BANDS.c.submission_id)
-        .order_by(shared.desc(), _BANDS.c.submission_id)
-        .limit(limit)
-    )
-    return [row.submission_id for row in session.connection().execute(statement)]
+    values: dict[str, Any] = {f"k{i}": key for i, key in enumerate(distinct)}
+    values.update(since=since, until=until, per_key=per_key)
+    rows = session.connection().execute(_postings_statement(len(distinct)), values)
+    shared = Counter(rows.scalars())
+    shared.pop(exclude, None)
+    return [pk for pk, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
 
 
 def sketches(session: Session, ids: Sequence[int]) -> list[tuple[int, bytes, str]]:
@@ -102,14 +120,15 @@ _STORED_COLUMNS = (
     _SUBMISSIONS.c.id, _SUBMISSIONS.c.number, _SUBMISSIONS.c.received_at,
     _SUBMISSIONS.c.status, _SUBMISSIONS.c.duplicate_of_id, _SUBMISSIONS.c.followup,
     _SUBMISSIONS.c.priority, _SUBMISSIONS.c.review, _TEXTS.c.title, _TEXTS.c.content,
-    _TEXTS.c.source, _TEXTS.c.numbers,
+    _TEXTS.c.source, _TEXTS.c.numbers, _TEXTS.c.minhash,
 )
 
 
 def _stored(row: Any) -> Stored:
     received_at = row.received_at
     features = Features(row.title, row.content, row.source,
-                        frozenset(row.numbers.split()) if row.numbers else frozenset())
+                        frozenset(row.numbers.split()) if row.numbers else frozenset(),
+                        bytes(row.minhash))
     return Stored(row.id, row.number, received_at, row.status, row.duplicate_of_id,
                   row.followup, row.priority, row.review, features)
 
