@@ -137,6 +137,9 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database", help="SQLAlchemy URL (default: SQLite in a temp dir)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="the --database already holds the items of an earlier run "
+                             "(same --seed): only measure")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     work = Path(tempfile.mkdtemp(prefix="mailroom-dedupe-bench-"))
@@ -151,7 +154,10 @@ def main() -> int:
           f"{'peak RSS MiB':>13}")
     for size in sizes:
         started = time.perf_counter()
-        fill(sessions, rng, args.seed, len(stored), size, stored)
+        if args.reuse:
+            stored += [make_item(args.seed, index) for index in range(len(stored), size)]
+        else:
+            fill(sessions, rng, args.seed, len(stored), size, stored)
         filled = time.perf_counter() - started
         measure(sessions, dedupe, rng, args.seed, stored, 20)  # warm caches
         times, candidates = measure(sessions, dedupe, rng, args.seed, stored, args.queries)

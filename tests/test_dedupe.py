@@ -225,3 +225,14 @@ def test_review_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixt
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+
+
+def test_unassigned_items_are_nobodys_first_report(make_app: Callable[..., App]) -> None:
+    app = make_app()
+    send(app, f"查无此单位+{ORIGINAL.title}", ORIGINAL.text(), 14, sender="nobody@example.cn")
+    send(app, f"国土空间规划股+{ORIGINAL.title}", ORIGINAL.text(), 15)
+    send(app, f"执法大队+{ORIGINAL.title}", ORIGINAL.text(), 16, sender="zfdd@example.cn")
+    poll_once(app)
+    assert statuses(app) == [("201905-0001", "unassigned", None),
+                             ("201905-0002", "counted", None),
+                             ("201905-0003", "duplicate", "201905-0002")]

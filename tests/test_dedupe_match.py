@@ -124,3 +124,26 @@ def test_band_keys_are_stable_and_shared_by_near_duplicates() -> None:
     assert len(set(keys) & set(band_keys(edited.title, edited.content))) >= 10
     other = features(OTHER.title, OTHER.text())
     assert len(set(keys) & set(band_keys(other.title, other.content))) == 0
+
+
+def test_minhash_similarity_estimates_jaccard() -> None:
+    from mailroom.dedupe.normalize import trigrams
+    from mailroom.dedupe.signature import similarity, sketch
+
+    first = features(*FIRST)
+    edited = features(ORIGINAL.title, ORIGINAL.edited("加强日常巡查", "强化监管").text())
+    exact = trigrams(first.title + first.content) & trigrams(edited.title + edited.content)
+    union = trigrams(first.title + first.content) | trigrams(edited.title + edited.content)
+    [estimate, itself, nothing] = similarity(
+        sketch(first.title, first.content).minhash,
+        [sketch(edited.title, edited.content).minhash,
+         sketch(first.title, first.content).minhash, b""])
+    assert abs(estimate - len(exact) / len(union)) < 0.15
+    assert (itself, nothing) == (1.0, 0.0)
+
+
+def test_followup_title_loses_its_marker() -> None:
+    from mailroom.dedupe.engine import initial_title
+
+    assert initial_title("关于三分场发生林下地表火的续报") == clean_title("关于三分场发生林下地表火的")
+    assert initial_title("【续报二】三分场林下地表火情况") == clean_title("三分场林下地表火情况")

@@ -27,7 +27,8 @@ from mailroom.dedupe.signature import Sketch, similarity, sketch
 from mailroom.dedupe.verdict import Features, Match, compare, status_for
 
 MAX_CANDIDATES = 12        # stored items loaded per decision, most band keys shared first
-MIN_JACCARD = 0.2          # estimated trigram Jaccard below which a pair is not scored
+MIN_JACCARD = 0.3          # estimated trigram Jaccard below which a pair is not scored:
+                           # content that similar has fuzz.ratio < 60, too low for any verdict
 JUDGED = frozenset({"counted", "suspected", "duplicate"})  # unassigned / rejected: no credit
 _FOLLOWUP_WORD = re.compile(
     r"[\[【〔(（]?\s*(?:第[一二三四五六七八九十\d]+次)?(?:续报|终报)[一二三四五六七八九十\d]*"
@@ -111,15 +112,15 @@ class Dedupe:
         """A mail received before items already judged: it takes their cluster's credit."""
         if not later:
             return
-        root_order = me.order if root == me.id else store.load(session, [root])[0].order
+        root_order = me.order if root == me.id else store.load_submission(session, root).order
         for match, other in sorted(later, key=lambda pair: pair[1].order):
             status = status_for(match.score, self.settings.duplicate_threshold,
                                 self.settings.suspect_threshold, match.bonus)
             if status == "counted" or other.review is not None:
                 continue
-            current = store.load(session, [other.id])[0]  # an earlier step may have moved it
+            current = store.load_submission(session, other.id)  # an earlier step may move it
             if current.root != current.id:
-                current_root = store.load(session, [current.root])[0]
+                current_root = store.load_submission(session, current.root)
                 if current_root.order <= root_order:
                     continue  # its first report is earlier still
             store.set_verdict(session, other.id, status=status, duplicate_of_id=root,
