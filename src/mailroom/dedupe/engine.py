@@ -26,7 +26,7 @@ from mailroom.dedupe.normalize import MIN_PIECE, Normalized, clean_title, normal
 from mailroom.dedupe.signature import Sketch, similarity, sketch
 from mailroom.dedupe.verdict import Features, Match, compare, status_for
 
-MAX_CANDIDATES = 12        # stored items loaded per decision, most band keys shared first
+MAX_CANDIDATES = 8         # stored items loaded per decision, most band keys shared first
 MIN_JACCARD = 0.3          # estimated trigram Jaccard below which a pair is not scored:
                            # content that similar has fuzz.ratio < 60, too low for any verdict
 JUDGED = frozenset({"counted", "suspected", "duplicate"})  # unassigned / rejected: no credit

@@ -26,7 +26,7 @@ def _table(model: type[Base]) -> Table:
 
 
 _TEXTS, _BANDS, _SUBMISSIONS = _table(DedupeText), _table(DedupeBand), _table(Submission)
-PER_KEY = 15  # postings read per band key
+PER_KEY = 10  # postings read per band key
 _POSTINGS: dict[int, TextClause] = {}
 _INSERT_TEXT = insert(_TEXTS)
 _INSERT_BAND = insert(_BANDS)
