@@ -288,7 +288,8 @@ class Pipeline:
             "duplicate_of_id": None, "score": None, "warnings": warnings,
         })
         self.dedupe.judge(session, submission_pk,
-                          Item(parsed.title, letter.body, prepared.attachment_texts))
+                          Item(parsed.title, letter.body, prepared.attachment_texts,
+                               prepared.content, prepared.content_sketch))
         return message_pk, number
 
     def _failed_attempt(self, mail: FetchedMail, raw_sha256: str, exc: Exception) -> Outcome:

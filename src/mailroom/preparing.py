@@ -20,6 +20,8 @@ from datetime import datetime
 from pathlib import Path
 
 from mailroom.dedupe.extract import extract_text
+from mailroom.dedupe.normalize import Content, normalize_content
+from mailroom.dedupe.signature import Sketch, content_sketch
 from mailroom.mailbox.base import FetchedMail
 from mailroom.parsing.letter import Letter, parse_letter
 from mailroom.store.files import FileStore
@@ -49,6 +51,8 @@ class Prepared:
     parts: tuple[StoredPart, ...]
     attachment_texts: tuple[str, ...] = ()  # per part: its text for matching (R3), or ""
     text_notes: tuple[str, ...] = ()  # attachments whose text could not be read, and why
+    content: Content | None = None  # R3: body + attachments normalised (dedupe/normalize)
+    content_sketch: Sketch | None = None  # and its MinHash / band keys, when it has content
 
 
 def generated_name(position: int, content_type: str) -> str:
@@ -66,8 +70,11 @@ def prepare(raw: bytes, received_at: datetime, raw_sha256: str, store_root: str)
         stored = files.put_attachment(part.payload, part.sha256, name)
         parts.append(StoredPart(name, part.content_type, len(part.payload), part.sha256, stored))
     texts, notes = attachment_texts(letter, received_at)
+    content = normalize_content(letter.body, texts)
+    sketched = content_sketch(content.text) if content.text else None
     light = replace(letter, attachments=tuple(replace(a, payload=b"") for a in letter.attachments))
-    return Prepared(light, files.put_raw(raw, raw_sha256), tuple(parts), texts, notes)
+    return Prepared(light, files.put_raw(raw, raw_sha256), tuple(parts), texts, notes,
+                    content, sketched)
 
 
 def attachment_texts(letter: Letter, received_at: datetime,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from mailroom.config import DedupeSettings
 from mailroom.dedupe import store
-from mailroom.dedupe.normalize import MIN_PIECE, Normalized, clean_title, normalize
+from mailroom.dedupe.normalize import MIN_PIECE, Content, Normalized, clean_title, normalize
 from mailroom.dedupe.signature import Sketch, similarity, sketch
 from mailroom.dedupe.verdict import Features, Match, compare, status_for
 
@@ -42,6 +42,8 @@ class Item:
     title: str
     body: str
     attachment_texts: tuple[str, ...] = ()
+    content: Content | None = None  # normalize_content(body, attachment_texts), if known
+    content_sketch: Sketch | None = None  # content_sketch(content.text), if known
 
 
 def initial_title(title: str) -> str:
@@ -62,8 +64,8 @@ class Dedupe:
     def judge(self, session: Session, submission_pk: int, item: Item) -> None:
         """Index a new submission and give it (and the later items it precedes) a verdict."""
         me = store.load_submission(session, submission_pk)
-        normalized = normalize(item.title, item.body, item.attachment_texts)
-        sketched = sketch(normalized.title, normalized.content)
+        normalized = normalize(item.title, item.body, item.attachment_texts, item.content)
+        sketched = sketch(normalized.title, normalized.content, item.content_sketch)
         keys = sketched.keys
         store.save_index(session, submission_pk, me.received_at, normalized, sketched)
         features = Features(normalized.title, normalized.content, normalized.source,

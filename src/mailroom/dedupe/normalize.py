@@ -180,13 +180,31 @@ def _distinct_pieces(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(label, text) for label, text, _ in sorted(kept, key=lambda k: order[k[1]])]
 
 
-def normalize(title: str, body: str, attachment_texts: Sequence[str]) -> Normalized:
-    """The comparable form of one submission."""
+@dataclass(frozen=True)
+class Content:
+    """The title-independent half of Normalized: computed in the worker processes that
+    parse the mail (preparing.py), so the recording process only adds the title."""
+
+    text: str
+    source: str
+    specifics: frozenset[str]
+
+
+def normalize_content(body: str, attachment_texts: Sequence[str]) -> Content:
     cleaned = [clean_text(body), *(clean_text(text) for text in attachment_texts)]
     pieces = [("body" if index == 0 else "attachment", compact(text))
               for index, text in enumerate(cleaned)]
     pieces = _distinct_pieces([(label, text) for label, text in pieces if len(text) >= MIN_PIECE])
-    content = "".join(text for _, text in pieces)[:MAX_CONTENT]
+    text = "".join(piece for _, piece in pieces)[:MAX_CONTENT]
     source = "+".join(sorted({label for label, _ in pieces}, key=("body", "attachment").index))
-    numbers = specifics_of(title) | specifics_of("\n".join(cleaned), folded=True)
-    return Normalized(clean_title(title), content, source, frozenset(numbers))
+    return Content(text, source, frozenset(specifics_of("\n".join(cleaned), folded=True)))
+
+
+def normalize(title: str, body: str, attachment_texts: Sequence[str],
+              content: Content | None = None) -> Normalized:
+    """The comparable form of one submission (`content`: its body and attachments'
+    part, when already computed)."""
+    if content is None:
+        content = normalize_content(body, attachment_texts)
+    return Normalized(clean_title(title), content.text, content.source,
+                      frozenset(specifics_of(title) | content.specifics))

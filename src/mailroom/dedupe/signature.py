@@ -4,12 +4,14 @@ Two items share a band key with a probability that rises steeply with the Jaccar
 similarity of their shingle sets, so a look-up of an item's band keys in an indexed table
 finds its likely matches among any number of stored items without comparing them all.
 
-Content: character 3-grams of title + content, 96 hashes in 32 bands of 3 rows: a pair
-with trigram Jaccard 0.3 becomes a candidate with p ≈ 0.58, 0.4 → 0.88, 0.5 → 0.99;
-unrelated news (Jaccard ≈ 0.02) ≈ 0.0003. Title: 2-grams, 16 hashes in 8 bands of 2, so an
-item with no body still finds the items of its title. The hash family is multiply-shift
-over a fixed 64-bit mix of each shingle's code points (stable across processes and
-versions, unlike Python's `hash`); numpy evaluates all hashes of all shingles at once.
+Content: character 3-grams of the content (of the title when there is none), 96 hashes in
+32 bands of 3 rows: a pair with trigram Jaccard 0.3 shares at least one band with
+p ≈ 0.58, 0.4 → 0.88, 0.5 → 0.99; unrelated news (Jaccard ≈ 0.02) ≈ 0.0003. Title:
+2-grams, 16 hashes in 8 bands of 2, so an item with no body still finds the items of its
+title. The stored MinHash estimates the Jaccard of any two items (`similarity`). The hash
+family is multiply-shift over a fixed 64-bit mix of each shingle's code points (stable
+across processes and versions, unlike Python's `hash`); numpy evaluates all hashes of all
+shingles at once.
 """
 
 from __future__ import annotations
@@ -83,13 +85,22 @@ class Sketch:
     minhash: bytes   # the content MinHash, 32 bits a hash: estimates Jaccard (`similarity`)
 
 
-def sketch(title: str, content: str) -> Sketch:
-    """The LSH keys and the MinHash of an item."""
-    values = minhash(shingles((title + content)[:MINHASH_CHARS], 3), _COEFFICIENTS)
-    keys = _band_keys(values, CONTENT_BANDS, CONTENT_ROWS, salt=1)
-    keys += _band_keys(minhash(shingles(title, 2), _TITLE_COEFFICIENTS),
-                       TITLE_BANDS, TITLE_ROWS, salt=2)
-    return Sketch(keys, values.astype("<u4").tobytes())
+def content_sketch(text: str) -> Sketch:
+    """Content bands and MinHash of an item's text (its title's, when it has no content):
+    computed where the mail is parsed, in worker processes."""
+    values = minhash(shingles(text[:MINHASH_CHARS], 3), _COEFFICIENTS)
+    return Sketch(_band_keys(values, CONTENT_BANDS, CONTENT_ROWS, salt=1),
+                  values.astype("<u4").tobytes())
+
+
+def sketch(title: str, content: str, content_part: Sketch | None = None) -> Sketch:
+    """The LSH keys and the MinHash of an item (`content_part`: content_sketch(content),
+    when already computed)."""
+    if content_part is None or not content:
+        content_part = content_sketch(content or title)
+    keys = content_part.keys + _band_keys(minhash(shingles(title, 2), _TITLE_COEFFICIENTS),
+                                          TITLE_BANDS, TITLE_ROWS, salt=2)
+    return Sketch(keys, content_part.minhash)
 
 
 def band_keys(title: str, content: str) -> list[int]:
