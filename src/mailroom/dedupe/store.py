@@ -106,16 +106,6 @@ def candidate_ids(session: Session, keys: Sequence[int], since: datetime, until:
     return [pk for pk, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
 
 
-def sketches(session: Session, ids: Sequence[int]) -> list[tuple[int, bytes, str]]:
-    """(id, MinHash, normalised title) of stored items: enough to rank candidates."""
-    if not ids:
-        return []
-    statement = (select(_TEXTS.c.submission_id, _TEXTS.c.minhash, _TEXTS.c.title)
-                 .where(_TEXTS.c.submission_id.in_(list(ids))))
-    return [(row.submission_id, bytes(row.minhash), row.title)
-            for row in session.connection().execute(statement)]
-
-
 _STORED_COLUMNS = (
     _SUBMISSIONS.c.id, _SUBMISSIONS.c.number, _SUBMISSIONS.c.received_at,
     _SUBMISSIONS.c.status, _SUBMISSIONS.c.duplicate_of_id, _SUBMISSIONS.c.followup,
@@ -166,7 +156,7 @@ def recent_initial_reports(session: Session, since: datetime, before: datetime,
                         _SUBMISSIONS.c.received_at <= before)
                  .order_by(_SUBMISSIONS.c.received_at.desc())
                  .limit(limit))
-    return [_stored(row) for row in session.execute(statement)]
+    return [_stored(row) for row in session.connection().execute(statement)]
 
 
 _SET_VERDICT = (update(_SUBMISSIONS).where(_SUBMISSIONS.c.id == bindparam("pk"))
