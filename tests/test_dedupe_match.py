@@ -148,3 +148,13 @@ def test_followup_title_loses_its_marker() -> None:
     wanted = clean_title("关于三分场发生林下地表火的")
     assert initial_title("关于三分场发生林下地表火的续报") == wanted
     assert initial_title("【续报二】三分场林下地表火情况") == clean_title("三分场林下地表火情况")
+
+
+def test_a_huge_body_is_read_only_as_far_as_matching_needs() -> None:
+    from mailroom.dedupe.normalize import MAX_CONTENT
+
+    huge = ORIGINAL.text() * 5000  # about 1.3 million characters
+    normalized = normalize(ORIGINAL.title, huge, (huge,))
+    assert 0 < len(normalized.content) <= MAX_CONTENT
+    assert compare(features(*FIRST), Features(normalized.title, normalized.content,
+                                              normalized.source, normalized.numbers)).score > 50

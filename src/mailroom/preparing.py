@@ -70,11 +70,21 @@ def prepare(raw: bytes, received_at: datetime, raw_sha256: str, store_root: str)
         stored = files.put_attachment(part.payload, part.sha256, name)
         parts.append(StoredPart(name, part.content_type, len(part.payload), part.sha256, stored))
     texts, notes = attachment_texts(letter, received_at)
-    content = normalize_content(letter.body, texts)
-    sketched = content_sketch(content.text) if content.text else None
+    content, sketched = _dedupe_content(letter.body, texts)
     light = replace(letter, attachments=tuple(replace(a, payload=b"") for a in letter.attachments))
     return Prepared(light, files.put_raw(raw, raw_sha256), tuple(parts), texts, notes,
                     content, sketched)
+
+
+def _dedupe_content(body: str, texts: tuple[str, ...]) -> tuple[Content | None, Sketch | None]:
+    """R3's content half, here in the worker; on any surprise the recording process
+    computes it again (and records the mail as failed only if it fails there too)."""
+    try:
+        content = normalize_content(body, texts)
+        return content, content_sketch(content.text) if content.text else None
+    except Exception:
+        log.exception("normalising the text for dedupe failed; left to the recording process")
+        return None, None
 
 
 def attachment_texts(letter: Letter, received_at: datetime,

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 MIN_PIECE = 20        # normalised characters a body or an attachment needs to count as content
+MAX_INPUT = 20_000    # characters of a body or attachment read: a mail of megabytes costs no more
 MAX_CONTENT = 1500    # characters of content kept for matching: the start decides
 _CONTAINED = 0.7      # a piece whose trigrams are this much inside a longer piece repeats it
 
@@ -191,7 +192,7 @@ class Content:
 
 
 def normalize_content(body: str, attachment_texts: Sequence[str]) -> Content:
-    cleaned = [clean_text(body), *(clean_text(text) for text in attachment_texts)]
+    cleaned = [clean_text(text[:MAX_INPUT]) for text in (body, *attachment_texts)]
     pieces = [("body" if index == 0 else "attachment", compact(text))
               for index, text in enumerate(cleaned)]
     pieces = _distinct_pieces([(label, text) for label, text in pieces if len(text) >= MIN_PIECE])
