@@ -6,6 +6,7 @@ Exit codes (SPEC): 0 success, 2 usage or config error (one line on stderr), 1 ot
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import re
@@ -16,6 +17,7 @@ from typing import Any
 from mailroom import __version__, daemon, listing, officers
 from mailroom.app import App
 from mailroom.config import Settings, config_path, load_settings
+from mailroom.dedupe import review
 from mailroom.errors import ConfigError, InvalidInput, MailroomError
 from mailroom.store.database import require_current_schema, upgrade
 
@@ -66,6 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
         listed = sub.add_parser("list", help=f"list {what}")
         listed.add_argument("--month", type=_month, help="YYYY-MM (default: all)")
         listed.add_argument("--format", choices=("text", "json"), default="text")
+    review = commands.add_parser("review", help="the office's decision on a duplicate verdict "
+                                 "(R3)")
+    review.add_argument("number", help="the submission, YYYYMM-NNNN")
+    decision = review.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--duplicate", action="store_true",
+                          help="a duplicate: not counted (of its matched first report, or --of)")
+    decision.add_argument("--distinct", action="store_true",
+                          help="not a duplicate: counted")
+    review.add_argument("--of", metavar="NUMBER", help="with --duplicate: the earlier item it "
+                        "repeats")
+    review.add_argument("--by", help="who decided (default: the login name)")
     _add_officer_commands(commands)
     return parser
 
@@ -91,6 +104,7 @@ def _configure_logging(verbose: bool) -> None:
     )
     logging.getLogger("mailparser").setLevel(logging.CRITICAL)
     logging.getLogger("imapclient").setLevel(logging.WARNING)
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed PDFs are noted per mail
 
 
 def cmd_db(app: App, args: argparse.Namespace) -> int:
@@ -163,9 +177,23 @@ def _print(rows: list[dict[str, Any]], format: str, text: Callable[[Any], str]) 
         print(text(rows))
 
 
+def cmd_review(app: App, args: argparse.Namespace) -> int:
+    if args.of is not None and not args.duplicate:
+        raise UsageError("mailroom review: --of goes with --duplicate")
+    by = args.by or getpass.getuser()
+    with app.sessions.begin() as session:
+        outcome = review.review(session, args.number, duplicate=args.duplicate, of=args.of,
+                                by=by, at=app.clock.now())
+    first = f" of {outcome.duplicate_of}" if outcome.duplicate_of else ""
+    print(f"{outcome.number}: {outcome.previous_status} -> {outcome.status}{first} "
+          f"(reviewed by {by})")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "db": cmd_db, "poll": cmd_poll, "run": cmd_run, "check": cmd_check,
     "submissions": cmd_list, "messages": cmd_list, "officers": cmd_officers,
+    "review": cmd_review,
 }
 
 
@@ -184,6 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = App.build(settings)
     try:
         return COMMANDS[args.command](app, args)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except ConfigError as exc:
         print(f"mailroom: config error: {exc}", file=sys.stderr)
         return 2

@@ -33,3 +33,7 @@ class StoreError(MailroomError):
 
 class InvalidInput(MailroomError):
     """A command's arguments name something that does not exist or cannot be done (exit 2)."""
+
+
+class ReviewError(MailroomError):
+    """An office review that cannot be applied (unknown number, a later first report…)."""

@@ -85,12 +85,14 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequenc
 def submissions_table(rows: Sequence[Row]) -> str:
     body = [
         [r["number"], r["received_at"][:16].replace("T", " "), r["unit"] or "-", r["status"],
+         r["duplicate_of"] or "-", "-" if r["score"] is None else f"{r['score']:.0f}",
          r["priority"], r["title"], str(len(r["attachments"]))]
         for r in rows
     ]
-    headers = ["number", "received", "unit", "status", "priority", "title", "att"]
+    headers = ["number", "received", "unit", "status", "dup of", "score", "priority", "title",
+               "att"]
     footer = f"\n{len(rows)} submissions"
-    return table(headers, body, [11, 16, 22, 10, 9, 50, 3]) + footer
+    return table(headers, body, [11, 16, 22, 10, 11, 5, 9, 50, 3]) + footer
 
 
 def messages_table(rows: Sequence[Row]) -> str:

@@ -24,11 +24,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from mailroom import officers
 from mailroom.clock import Clock
 from mailroom.config import Settings
+from mailroom.dedupe.engine import Dedupe, Item
 from mailroom.mailbox.base import FetchedMail, MailKey, MailSource
 from mailroom.outbox.outgoing import AUTH_FAILED, Outgoing
 from mailroom.outbox.sender import DrainReport
 from mailroom.parsing.letter import Letter
-from mailroom.preparing import Prepared, Preparer, StoredPart
+from mailroom.preparing import Prepared, Preparer
 from mailroom.rules.authresults import authentication_failure
 from mailroom.rules.checks import CheckInput, run_checks
 from mailroom.rules.classify import ClassifyContext, classify, command_word
@@ -105,6 +106,7 @@ class Pipeline:
         )
         self._officers: dict[str, str] | None = None  # address -> unit, read once a pass
         self.preparer = Preparer(files.root)
+        self.dedupe = Dedupe(settings.dedupe)
         self.outgoing = Outgoing(settings, clock)
         self.urgent_elements = elements_from(settings.urgent)
 
@@ -209,12 +211,14 @@ class Pipeline:
         message["detail"] = {"reason": verdict.reason} if verdict.reason else {}
         if letter.parse_warnings:
             message["detail"]["parse_warnings"] = list(letter.parse_warnings)
+        if prepared.text_notes:
+            message["detail"]["unread_attachments"] = list(prepared.text_notes)
         number = None
         if verdict.kind == "roster":
             message_pk = self._record_roster(session, message, letter, parsed)
         elif verdict.kind == "submission":
             message_pk, number = self._record_submission(
-                session, message, letter, parsed, prepared.parts)
+                session, message, letter, parsed, prepared)
         else:
             if verdict.kind == "command":
                 message["detail"]["command"] = command_word(letter.subject)
@@ -266,8 +270,9 @@ class Pipeline:
         message: dict[str, Any],
         letter: Letter,
         parsed: ParsedSubject,
-        parts: Sequence[StoredPart],
+        prepared: Prepared,
     ) -> tuple[int, str]:
+        parts = prepared.parts
         registered_unit = self._officer_unit(session, letter.sender)
         unit, unit_source = parsed.unit, "subject"
         if unit is None:
@@ -298,7 +303,10 @@ class Pipeline:
             "priority": parsed.priority, "followup": parsed.followup,
             "duplicate_of_id": None, "score": None, "warnings": warnings,
         })
-        missing = missing_elements(_report_text(parsed, letter), self.urgent_elements) \
+        self.dedupe.judge(session, submission_pk,
+                          Item(parsed.title, letter.body, prepared.attachment_texts,
+                               prepared.content, prepared.content_sketch))
+        missing = missing_elements(_report_text(parsed, letter, prepared), self.urgent_elements) \
             if parsed.priority == "urgent" else []
         self.outgoing.after_submission(session, submission_pk, letter, names, message["detail"],
                                        missing)
@@ -348,7 +356,6 @@ class Pipeline:
         return row
 
 
-def _report_text(parsed: ParsedSubject, letter: Letter) -> str:
-    """The text the R5 elements are looked for in: title and body. (When attachment text
-    extraction lands with dedupe, the attachments' text belongs here too.)"""
-    return f"{parsed.title}\n{letter.body}"
+def _report_text(parsed: ParsedSubject, letter: Letter, prepared: Prepared) -> str:
+    """The text the R5 elements are looked for in: title, body and the attachments' text."""
+    return "\n".join((parsed.title, letter.body, *prepared.attachment_texts))

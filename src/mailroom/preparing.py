@@ -19,6 +19,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from mailroom.dedupe.extract import extract_text
+from mailroom.dedupe.normalize import Content, normalize_content
+from mailroom.dedupe.signature import Sketch, content_sketch
 from mailroom.mailbox.base import FetchedMail
 from mailroom.parsing.letter import Letter, parse_letter
 from mailroom.store.files import FileStore
@@ -46,6 +49,10 @@ class Prepared:
     letter: Letter
     raw_path: str
     parts: tuple[StoredPart, ...]
+    attachment_texts: tuple[str, ...] = ()  # per part: its text for matching (R3), or ""
+    text_notes: tuple[str, ...] = ()  # attachments whose text could not be read, and why
+    content: Content | None = None  # R3: body + attachments normalised (dedupe/normalize)
+    content_sketch: Sketch | None = None  # and its MinHash / band keys, when it has content
 
 
 def generated_name(position: int, content_type: str) -> str:
@@ -62,8 +69,43 @@ def prepare(raw: bytes, received_at: datetime, raw_sha256: str, store_root: str)
         name = part.filename or generated_name(position, part.content_type)
         stored = files.put_attachment(part.payload, part.sha256, name)
         parts.append(StoredPart(name, part.content_type, len(part.payload), part.sha256, stored))
+    texts, notes = attachment_texts(letter, received_at)
+    content, sketched = _dedupe_content(letter.body, texts)
     light = replace(letter, attachments=tuple(replace(a, payload=b"") for a in letter.attachments))
-    return Prepared(light, files.put_raw(raw, raw_sha256), tuple(parts))
+    return Prepared(light, files.put_raw(raw, raw_sha256), tuple(parts), texts, notes,
+                    content, sketched)
+
+
+def _dedupe_content(body: str, texts: tuple[str, ...]) -> tuple[Content | None, Sketch | None]:
+    """R3's content half, here in the worker; on any surprise the recording process
+    computes it again (and records the mail as failed only if it fails there too)."""
+    try:
+        content = normalize_content(body, texts)
+        return content, content_sketch(content.text) if content.text else None
+    except Exception:
+        log.exception("normalising the text for dedupe failed; left to the recording process")
+        return None, None
+
+
+def attachment_texts(letter: Letter, received_at: datetime,
+                     depth: int = 0) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The text of each attachment (R3: a body of only "详见附件" is matched on these);
+    an attached message gives its subject, body and its own attachments' text."""
+    texts: list[str] = []
+    notes: list[str] = []
+    for part in letter.attachments:
+        is_message = part.is_message or part.filename.lower().endswith(".eml")
+        if is_message and depth == 0:
+            inner = parse_letter(part.payload, received_at)
+            inner_texts, inner_notes = attachment_texts(inner, received_at, depth + 1)
+            texts.append("\n".join([inner.subject, inner.body, *inner_texts]))
+            notes.extend(inner_notes)
+            continue
+        extracted = extract_text(part.filename, part.content_type, part.payload)
+        texts.append(extracted.text)
+        if extracted.note:
+            notes.append(extracted.note)
+    return tuple(texts), tuple(notes)
 
 
 class Preparer:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -91,12 +92,25 @@ class Submission(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     priority: Mapped[str] = mapped_column(String(16))
     followup: Mapped[str | None] = mapped_column(String(16))
-    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
     score: Mapped[float | None] = mapped_column(Float)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # R3: the item the score was measured against (duplicate_of is its cluster's first
+    # report), the part that matched (title | content | attachment) and the part scores
+    matched_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    match_part: Mapped[str | None] = mapped_column(String(16))
+    match_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    followup_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    # the office's last review (duplicate | distinct); re-evaluation never overrides it
+    review: Mapped[str | None] = mapped_column(String(16))
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None]
 
     message: Mapped[Message] = relationship(back_populates="submission")
-    duplicate_of: Mapped[Submission | None] = relationship(remote_side="Submission.id")
+    duplicate_of: Mapped[Submission | None] = relationship(
+        remote_side="Submission.id", foreign_keys=[duplicate_of_id])
+    followup_of: Mapped[Submission | None] = relationship(
+        remote_side="Submission.id", foreign_keys=[followup_of_id])
 
 
 class StoredAttachment(Base):
@@ -186,3 +200,47 @@ class OutgoingMail(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     delivered_to: Mapped[str] = mapped_column(Text, default="")  # server reply / file written
+
+
+class DedupeText(Base):
+    """A submission's comparable form (dedupe/normalize), so that judging a new item never
+    re-parses old mail."""
+
+    __tablename__ = "dedupe_texts"
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    title: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(32))  # body | attachment | body+attachment | ""
+    numbers: Mapped[str] = mapped_column(Text)  # space-separated
+    minhash: Mapped[bytes] = mapped_column(LargeBinary)  # dedupe/signature: estimates Jaccard
+
+
+class DedupeBand(Base):
+    """One LSH band key of a submission (dedupe/signature): the candidate index."""
+
+    __tablename__ = "dedupe_bands"
+    __table_args__ = (
+        Index("ix_dedupe_bands_lookup", "band_key", "received_at", "submission_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    band_key: Mapped[int] = mapped_column(BigInteger)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    received_at: Mapped[datetime]
+
+
+class DedupeReview(Base):
+    """Every office decision on a verdict: who, when, what (the history behind
+    Submission.review)."""
+
+    __tablename__ = "dedupe_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(16))  # duplicate | distinct
+    of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    by: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+    previous_status: Mapped[str] = mapped_column(String(16))

@@ -1,0 +1,187 @@
+"""Dedupe benchmark: the time of one dedupe decision with 1k, 10k and 100k stored items.
+
+    .venv/bin/python benchmarks/dedupe.py                  # 1000,10000,100000
+    .venv/bin/python benchmarks/dedupe.py --sizes 1000,10000 --queries 300
+
+Stored items are realistic Chinese 政务信息 made by the ingest benchmark's generator
+(mailroom.sample.synth: the sample's sentence templates with other units, towns, topics,
+dates and numbers, 300–2000 characters), all inside the `[dedupe] window_days` (the worst
+case: every item is a possible first report). Each is indexed as the pipeline
+would (normalised text + LSH band keys). A decision is `Dedupe.judge` on a new submission:
+normalise, band keys, index insert, candidate look-up, scoring, verdict — in its
+transaction (rolled back, so every size is measured on the same store). "judge ms" is the
+part left to the recording process when, as in the pipeline, the worker processes that
+parse the mail have normalised its content and computed its MinHash. Half the queries
+are near-duplicates of stored items, half new. Also printed: candidates scored per
+decision and peak RSS. Target: median ≤ 5 ms at 100,000 stored items.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from mailroom.config import DedupeSettings
+from mailroom.dedupe import store as dedupe_store
+from mailroom.dedupe.engine import Dedupe, Item
+from mailroom.dedupe.normalize import normalize, normalize_content
+from mailroom.dedupe.signature import content_sketch, sketch
+from mailroom.sample.synth import _fresh_article
+from mailroom.store.database import make_engine, make_session_factory, upgrade
+from mailroom.store.models import DedupeBand, DedupeText, Message, Submission
+
+START = datetime(2019, 3, 1, tzinfo=UTC)
+SPAN_DAYS = 80  # every stored item inside the 90-day window of the queries
+TOWNS = ["望洪镇", "望远镇", "闽宁镇", "李俊镇", "胜利乡", "杨和镇", "增岗镇", "黄羊滩"]
+UNITS = ["办公室", "耕地保护股", "国土空间规划股", "自然资源综合执法大队", "望洪林业站",
+         "黄河生态林场", "不动产登记中心", "林业和草原股"]
+
+
+def make_item(seed: int, index: int) -> tuple[str, str]:
+    _reporter, article = _fresh_article(seed, index)
+    return article.title, article.text()
+
+
+def near_duplicate(rng: random.Random, title: str, body: str) -> tuple[str, str]:
+    cut = rng.randint(0, max(1, len(body) - 20))
+    return "转发：" + title, "各位领导：\n" + body[:cut] + "，" + body[cut:] + "\n信息员 张三"
+
+
+def fill(sessions, rng: random.Random, seed: int, start: int, stop: int,  # type: ignore[no-untyped-def]
+         stored: list[tuple[str, str]]) -> None:
+    """Insert items start..stop-1 (submission, index rows) in bulk, as judged items."""
+    batch = 2000
+    for first in range(start, stop, batch):
+        messages, submissions, texts, bands = [], [], [], []
+        for index in range(first, min(stop, first + batch)):
+            title, body = make_item(seed, index)
+            stored.append((title, body))
+            pk = index + 1
+            at = START + timedelta(seconds=rng.randint(0, SPAN_DAYS * 86400))
+            messages.append({"id": pk, "mailbox": "INBOX", "uidvalidity": 1, "uid": str(pk),
+                             "raw_sha256": f"{pk:064x}", "raw_size": 1, "raw_path": "-",
+                             "message_id": "", "sender": "", "subject": title,
+                             "date_header": None, "received_at": at, "kind": "submission",
+                             "reason": None, "detail": {}, "processed_at": at})
+            submissions.append({"id": pk, "message_pk": pk, "number": f"B-{pk}",
+                                "month": "2019-03", "unit": rng.choice(UNITS),
+                                "unit_source": "subject", "title": title, "sender": "",
+                                "received_at": at, "status": "counted",
+                                "priority": "general", "followup": None, "warnings": []})
+            n = normalize(title, body, ())
+            sketched = sketch(n.title, n.content)
+            texts.append({"submission_id": pk, "received_at": at, "title": n.title,
+                          "content": n.content, "source": n.source,
+                          "numbers": " ".join(sorted(n.numbers)),
+                          "minhash": sketched.minhash})
+            bands += [{"band_key": k, "submission_id": pk, "received_at": at}
+                      for k in dict.fromkeys(sketched.keys)]
+        with sessions.begin() as session:
+            for model, rows in ((Message, messages), (Submission, submissions),
+                                (DedupeText, texts), (DedupeBand, bands)):
+                session.execute(insert(model.__table__), rows)
+
+
+def measure(sessions, dedupe: Dedupe, rng: random.Random, seed: int,  # type: ignore[no-untyped-def]
+            stored: list[tuple[str, str]], queries: int
+            ) -> tuple[list[float], list[float], list[int]]:
+    times: list[float] = []
+    judged: list[float] = []
+    candidates: list[int] = []
+    original = dedupe_store.candidate_ids
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        found = original(*args, **kwargs)
+        candidates.append(len(found))
+        return found
+
+    dedupe_store.candidate_ids = counting  # type: ignore[assignment]
+    try:
+        for q in range(queries):
+            title, body = (near_duplicate(rng, *rng.choice(stored)) if q % 2 == 0
+                           else make_item(seed + 1, rng.randrange(200_000)))
+            at = START + timedelta(days=SPAN_DAYS + 5, seconds=q)
+            session = sessions()
+            try:
+                with session.begin():
+                    pk = 10_000_000 + q
+                    session.execute(insert(Message.__table__), [{
+                        "id": pk, "mailbox": "Q", "uidvalidity": 1, "uid": str(q),
+                        "raw_sha256": f"q{q:063x}", "raw_size": 1, "raw_path": "-",
+                        "message_id": "", "sender": "", "subject": title,
+                        "date_header": None, "received_at": at, "kind": "submission",
+                        "reason": None, "detail": {}, "processed_at": at}])
+                    session.execute(insert(Submission.__table__), [{
+                        "id": pk, "message_pk": pk, "number": f"Q-{q}", "month": "2019-05",
+                        "unit": "办公室", "unit_source": "subject", "title": title,
+                        "sender": "", "received_at": at, "status": "counted",
+                        "priority": "general", "followup": None, "warnings": []}])
+                    started = time.perf_counter()
+                    content = normalize_content(body, ())  # in the pipeline: a worker's job
+                    sketched = content_sketch(content.text) if content.text else None
+                    prepared = time.perf_counter()
+                    dedupe.judge(session, pk, Item(title, body, (), content, sketched))
+                    done = time.perf_counter()
+                    times.append((done - started) * 1000)
+                    judged.append((done - prepared) * 1000)
+                    session.rollback()
+            finally:
+                session.close()
+    finally:
+        dedupe_store.candidate_ids = original  # type: ignore[assignment]
+    return times, judged, candidates
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--queries", type=int, default=400)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--database", help="SQLAlchemy URL (default: SQLite in a temp dir)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="the --database already holds the items of an earlier run "
+                             "(same --seed): only measure")
+    args = parser.parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    work = Path(tempfile.mkdtemp(prefix="mailroom-dedupe-bench-"))
+    engine = make_engine(args.database or f"sqlite:///{work / 'bench.db'}")
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    rng = random.Random(args.seed)
+    dedupe = Dedupe(DedupeSettings())
+    stored: list[tuple[str, str]] = []
+    print(f"database {engine.url.render_as_string()}")
+    print(f"{'stored':>8} {'median ms':>10} {'p95 ms':>8} {'max ms':>8} {'judge ms':>9} "
+          f"{'candidates':>11} {'peak RSS MiB':>13}")
+    for size in sizes:
+        started = time.perf_counter()
+        if args.reuse:
+            stored += [make_item(args.seed, index) for index in range(len(stored), size)]
+        else:
+            fill(sessions, rng, args.seed, len(stored), size, stored)
+        filled = time.perf_counter() - started
+        measure(sessions, dedupe, rng, args.seed, stored, 50)  # warm caches
+        times, judged, candidates = measure(sessions, dedupe, rng, args.seed, stored,
+                                            args.queries)
+        times.sort()
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"{size:>8} {statistics.median(times):>10.2f} "
+              f"{times[int(len(times) * 0.95)]:>8.2f} {times[-1]:>8.2f} "
+              f"{statistics.median(judged):>9.2f} {statistics.mean(candidates):>11.1f} "
+              f"{rss:>13.0f}   (filled in {filled:.0f} s)")
+        sys.stdout.flush()
+    engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""First-report credit (R3): attachment text, normalisation, candidate narrowing, verdicts."""

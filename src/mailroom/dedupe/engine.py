@@ -1,0 +1,166 @@
+"""First-report credit (R3, 首报): judge a new submission against the stored ones.
+
+The pipeline calls `Dedupe.judge` right after inserting a submission, in the same
+transaction. Narrowing (dedupe/signature) finds candidates through the band index; the
+pure scorer (dedupe/verdict) decides; this module reads and writes the rows.
+
+Order. The first report is the earliest received (INTERNALDATE, then id) of a cluster.
+A mail received earlier but processed later takes the credit: the later items it matches
+become duplicates / suspected of it, and their own duplicates follow. The office's review
+of an item is never overridden.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy.orm import Session
+
+from mailroom.config import DedupeSettings
+from mailroom.dedupe import store
+from mailroom.dedupe.normalize import MIN_PIECE, Content, Normalized, clean_title, normalize
+from mailroom.dedupe.signature import Sketch, similarity, sketch
+from mailroom.dedupe.verdict import Features, Match, compare, status_for
+
+MAX_CANDIDATES = 8         # stored items loaded per decision, most band keys shared first
+MIN_JACCARD = 0.3          # estimated trigram Jaccard below which a pair is not scored:
+                           # content that similar has fuzz.ratio < 60, too low for any verdict
+JUDGED = frozenset({"counted", "suspected", "duplicate"})  # unassigned / rejected: no credit
+_FOLLOWUP_WORD = re.compile(
+    r"[\[【〔(（]?\s*(?:第[一二三四五六七八九十\d]+次)?(?:续报|终报)[一二三四五六七八九十\d]*"
+    r"\s*[\]】〕)）]?\s*[:：]?")
+
+
+@dataclass(frozen=True)
+class Item:
+    """What the pipeline knows of a new submission."""
+
+    title: str
+    body: str
+    attachment_texts: tuple[str, ...] = ()
+    content: Content | None = None  # normalize_content(body, attachment_texts), if known
+    content_sketch: Sketch | None = None  # content_sketch(content.text), if known
+
+
+def initial_title(title: str) -> str:
+    """A follow-up's title without its 续报 / 终报 word, for finding its 初报."""
+    return clean_title(_FOLLOWUP_WORD.sub("", title))
+
+
+def _detail(match: Match) -> dict[str, Any]:
+    return {"title": match.title, "content": match.content, "specifics": match.numbers,
+            "specifics_bonus": match.bonus}
+
+
+class Dedupe:
+    def __init__(self, settings: DedupeSettings) -> None:
+        self.settings = settings
+        self.window = timedelta(days=settings.window_days)
+
+    def judge(self, session: Session, submission_pk: int, item: Item) -> None:
+        """Index a new submission and give it (and the later items it precedes) a verdict."""
+        me = store.load_submission(session, submission_pk)
+        normalized = normalize(item.title, item.body, item.attachment_texts, item.content)
+        sketched = sketch(normalized.title, normalized.content, item.content_sketch)
+        keys = sketched.keys
+        store.save_index(session, submission_pk, me.received_at, normalized, sketched)
+        features = Features(normalized.title, normalized.content, normalized.source,
+                            normalized.numbers, sketched.minhash)
+        me = replace(me, features=features)
+        if me.followup is not None:
+            self._link_initial(session, me, item.title, keys)
+        if me.status not in JUDGED:
+            return
+        peers = [c for c in self._candidates(session, me, sketched, normalized)
+                 if c.status in JUDGED and c.followup == me.followup]
+        scored = [(compare(features, c.features), c) for c in peers]
+        root = self._judge_new(session, me, [(m, c) for m, c in scored if c.order < me.order])
+        self._precede(session, me, root, [(m, c) for m, c in scored if c.order > me.order])
+
+    def _candidates(self, session: Session, me: store.Stored, sketched: Sketch,
+                    normalized: Normalized) -> list[store.Stored]:
+        """Stored items worth scoring: those sharing the most band keys (their number
+        grows with Jaccard³), then only those whose MinHash-estimated Jaccard could reach a
+        verdict (or, for an item without content, any: its title decides)."""
+        ids = store.candidate_ids(session, sketched.keys, me.received_at - self.window,
+                                  me.received_at + self.window, me.id, MAX_CANDIDATES)
+        loaded = store.load(session, ids)
+        if len(normalized.content) < MIN_PIECE:
+            return loaded
+        jaccards = similarity(sketched.minhash, [c.features.minhash for c in loaded])
+        return [c for c, jaccard in zip(loaded, jaccards, strict=True)
+                if jaccard >= MIN_JACCARD or len(c.features.content) < MIN_PIECE]
+
+    def _judge_new(self, session: Session, me: store.Stored,
+                   earlier: list[tuple[Match, store.Stored]]) -> int:
+        """The verdict of the new item; returns its cluster's first report."""
+        if not earlier:
+            return me.id
+        match, best = max(earlier, key=lambda pair: (pair[0].score, pair[1].order))
+        status = status_for(match.score, self.settings.duplicate_threshold,
+                            self.settings.suspect_threshold, match.bonus)
+        root = best.root if status != "counted" else None
+        store.set_verdict(session, me.id, status=status, duplicate_of_id=root,
+                          score=match.score, matched_id=best.id, match_part=match.part,
+                          match_detail=_detail(match))
+        return root if root is not None else me.id
+
+    def _precede(self, session: Session, me: store.Stored, root: int,
+                 later: list[tuple[Match, store.Stored]]) -> None:
+        """A mail received before items already judged: it takes their cluster's credit."""
+        if not later:
+            return
+        root_order = me.order if root == me.id else store.load_submission(session, root).order
+        for match, other in sorted(later, key=lambda pair: pair[1].order):
+            status = status_for(match.score, self.settings.duplicate_threshold,
+                                self.settings.suspect_threshold, match.bonus)
+            if status == "counted" or other.review is not None:
+                continue
+            current = store.load_submission(session, other.id)  # an earlier step may move it
+            if current.root != current.id:
+                current_root = store.load_submission(session, current.root)
+                if current_root.order <= root_order:
+                    continue  # its first report is earlier still
+            store.set_verdict(session, other.id, status=status, duplicate_of_id=root,
+                              score=match.score, matched_id=me.id, match_part=match.part,
+                              match_detail=_detail(match))
+            if current.root == current.id:
+                store.repoint_cluster(session, other.id, root)
+
+    def _link_initial(self, session: Session, me: store.Stored, title: str,
+                      keys: list[int]) -> None:
+        """Link a 续报 / 终报 to its 初报: the best title match among earlier urgent items,
+        else among the candidates that are not follow-ups."""
+        wanted = initial_title(title)
+        if len(wanted) < 4:
+            return
+        pool = store.recent_initial_reports(session, me.received_at - self.window,
+                                            me.received_at)
+        if not pool:
+            ids = store.candidate_ids(session, keys, me.received_at - self.window,
+                                      me.received_at, me.id, MAX_CANDIDATES)
+            pool = [c for c in store.load(session, ids) if c.followup is None]
+        best, best_score = None, 0.0
+        for candidate in pool:
+            if candidate.order >= me.order or candidate.id == me.id:
+                continue
+            score = _title_match(wanted, candidate.features.title)
+            if score > best_score:
+                best, best_score = candidate, score
+        if best is not None and best_score >= self.settings.suspect_threshold:
+            store.set_followup_of(session, me.id, best.id)
+
+
+def _title_match(a: str, b: str) -> float:
+    if not a or not b:
+        return 0.0
+    short = min(len(a), len(b))
+    ratio = float(fuzz.ratio(a, b))
+    if short >= 6:
+        ratio = max(ratio, float(fuzz.partial_ratio(a, b)) * 0.95)
+    return ratio
+

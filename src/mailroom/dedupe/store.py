@@ -1,0 +1,190 @@
+"""The dedupe index and verdict rows in the database: what dedupe/engine reads and writes.
+
+Core statements on the hot path (one judged item: two inserts, one indexed look-up, one
+read of the candidates), like store/queries.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Table, TextClause, bindparam, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from mailroom.dedupe.normalize import Normalized
+from mailroom.dedupe.signature import Sketch
+from mailroom.dedupe.verdict import Features
+from mailroom.store.models import Base, DedupeBand, DedupeText, Submission, UTCDateTime
+
+
+def _table(model: type[Base]) -> Table:
+    return Base.metadata.tables[model.__tablename__]
+
+
+_TEXTS, _BANDS, _SUBMISSIONS = _table(DedupeText), _table(DedupeBand), _table(Submission)
+PER_KEY = 10  # postings read per band key
+_POSTINGS: dict[int, TextClause] = {}
+_INSERT_TEXT = insert(_TEXTS)
+_INSERT_BAND = insert(_BANDS)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored submission as dedupe sees it."""
+
+    id: int
+    number: str
+    received_at: datetime
+    status: str
+    duplicate_of_id: int | None
+    followup: str | None
+    priority: str
+    review: str | None
+    features: Features
+
+    @property
+    def order(self) -> tuple[datetime, int]:
+        return (self.received_at, self.id)
+
+    @property
+    def root(self) -> int:
+        """The first report of this item's cluster (itself when it is one)."""
+        if self.status == "counted" or self.duplicate_of_id is None:
+            return self.id
+        return self.duplicate_of_id
+
+
+def save_index(session: Session, submission_id: int, received_at: datetime,
+               normalized: Normalized, sketch: Sketch) -> None:
+    connection = session.connection()
+    keys = sketch.keys
+    connection.execute(_INSERT_TEXT, {
+        "submission_id": submission_id, "received_at": received_at,
+        "title": normalized.title, "content": normalized.content,
+        "source": normalized.source, "numbers": " ".join(sorted(normalized.numbers)),
+        "minhash": sketch.minhash})
+    if keys:
+        connection.execute(_INSERT_BAND, [
+            {"band_key": key, "submission_id": submission_id, "received_at": received_at}
+            for key in dict.fromkeys(keys)])
+
+
+def _postings_statement(count: int) -> TextClause:
+    """One statement for `count` keys: each key's most recent postings, all together
+    (built once per key count: building it per decision cost more than running it)."""
+    statement = _POSTINGS.get(count)
+    if statement is None:
+        parts = [f"SELECT * FROM (SELECT submission_id FROM dedupe_bands WHERE band_key = :k{i}"
+                 f" AND received_at >= :since AND received_at <= :until"
+                 f" ORDER BY received_at DESC LIMIT :per_key) AS p{i}" for i in range(count)]
+        statement = text(" UNION ALL ".join(parts)).bindparams(
+            bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime()),
+            *(bindparam(f"k{i}", type_=BigInteger()) for i in range(count)))
+        _POSTINGS[count] = statement
+    return statement
+
+
+def candidate_ids(session: Session, keys: Sequence[int], since: datetime, until: datetime,
+                  exclude: int, limit: int, per_key: int = PER_KEY) -> list[int]:
+    """Stored items sharing band keys with these, in a time range, most keys shared first.
+
+    Each key contributes at most its `per_key` most recent postings (one index range scan
+    each): a key shared by hundreds of items (a template's boilerplate) says little, and
+    must not make a decision cost more as the store grows."""
+    distinct = list(dict.fromkeys(keys))
+    if not distinct:
+        return []
+    values: dict[str, Any] = {f"k{i}": key for i, key in enumerate(distinct)}
+    values.update(since=since, until=until, per_key=per_key)
+    rows = session.connection().execute(_postings_statement(len(distinct)), values)
+    shared = Counter(rows.scalars())
+    shared.pop(exclude, None)
+    return [pk for pk, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
+
+
+_STORED_COLUMNS = (
+    _SUBMISSIONS.c.id, _SUBMISSIONS.c.number, _SUBMISSIONS.c.received_at,
+    _SUBMISSIONS.c.status, _SUBMISSIONS.c.duplicate_of_id, _SUBMISSIONS.c.followup,
+    _SUBMISSIONS.c.priority, _SUBMISSIONS.c.review, _TEXTS.c.title, _TEXTS.c.content,
+    _TEXTS.c.source, _TEXTS.c.numbers, _TEXTS.c.minhash,
+)
+
+
+def _stored(row: Any) -> Stored:
+    received_at = row.received_at
+    features = Features(row.title, row.content, row.source,
+                        frozenset(row.numbers.split()) if row.numbers else frozenset(),
+                        bytes(row.minhash))
+    return Stored(row.id, row.number, received_at, row.status, row.duplicate_of_id,
+                  row.followup, row.priority, row.review, features)
+
+
+_EMPTY = Features("", "", "", frozenset())
+
+
+def load_submission(session: Session, pk: int) -> Stored:
+    """A submission before it is indexed (its features still empty)."""
+    c = _SUBMISSIONS.c
+    row = session.connection().execute(
+        select(c.id, c.number, c.received_at, c.status, c.duplicate_of_id, c.followup,
+               c.priority, c.review).where(c.id == pk)).one()
+    return Stored(row.id, row.number, row.received_at, row.status, row.duplicate_of_id,
+                  row.followup, row.priority, row.review, _EMPTY)
+
+
+def load(session: Session, ids: Sequence[int]) -> list[Stored]:
+    if not ids:
+        return []
+    statement = (select(*_STORED_COLUMNS)
+                 .join(_TEXTS, _TEXTS.c.submission_id == _SUBMISSIONS.c.id)
+                 .where(_SUBMISSIONS.c.id.in_(list(ids))))
+    return [_stored(row) for row in session.execute(statement)]
+
+
+def recent_initial_reports(session: Session, since: datetime, before: datetime,
+                           limit: int = 500) -> list[Stored]:
+    """Urgent, not follow-up items received in [since, before): where a 续报's 初报 is."""
+    statement = (select(*_STORED_COLUMNS)
+                 .join(_TEXTS, _TEXTS.c.submission_id == _SUBMISSIONS.c.id)
+                 .where(_SUBMISSIONS.c.priority == "urgent",
+                        _SUBMISSIONS.c.followup.is_(None),
+                        _SUBMISSIONS.c.received_at >= since,
+                        _SUBMISSIONS.c.received_at <= before)
+                 .order_by(_SUBMISSIONS.c.received_at.desc())
+                 .limit(limit))
+    return [_stored(row) for row in session.connection().execute(statement)]
+
+
+_SET_VERDICT = (update(_SUBMISSIONS).where(_SUBMISSIONS.c.id == bindparam("pk"))
+                .values(status=bindparam("status"),
+                        duplicate_of_id=bindparam("duplicate_of_id"),
+                        score=bindparam("score"), matched_id=bindparam("matched_id"),
+                        match_part=bindparam("match_part"),
+                        match_detail=bindparam("match_detail")))
+
+
+def set_verdict(session: Session, pk: int, *, status: str, duplicate_of_id: int | None,
+                score: float | None, matched_id: int | None, match_part: str | None,
+                match_detail: dict[str, Any] | None) -> None:
+    session.connection().execute(_SET_VERDICT, {
+        "pk": pk, "status": status, "duplicate_of_id": duplicate_of_id, "score": score,
+        "matched_id": matched_id, "match_part": match_part, "match_detail": match_detail})
+
+
+def set_followup_of(session: Session, pk: int, initial_id: int) -> None:
+    session.connection().execute(
+        update(_SUBMISSIONS).where(_SUBMISSIONS.c.id == pk).values(followup_of_id=initial_id))
+
+
+def repoint_cluster(session: Session, old_root: int, new_root: int) -> None:
+    """Items whose first report was `old_root` now have `new_root` (the office's reviews
+    excepted)."""
+    session.connection().execute(
+        update(_SUBMISSIONS)
+        .where(_SUBMISSIONS.c.duplicate_of_id == old_root, _SUBMISSIONS.c.review.is_(None),
+               _SUBMISSIONS.c.id != new_root)
+        .values(duplicate_of_id=new_root))

@@ -1,0 +1,137 @@
+"""Scoring a pair and turning scores into verdicts (R3), pure.
+
+Scorers. Text is compared as compacted character strings (see normalize): rapidfuzz's
+`fuzz.ratio` (normalised Indel similarity) on titles and on content — the token_* scorers
+split on white space, and Chinese has none. When one content is much longer than the
+other (a forward that adds a paragraph, a body that repeats only part of the .docx), how
+much of the shorter one the longer contains is weighed in, discounted by the length ratio
+so that a short item is never "contained" in a long one by accident.
+
+Specifics. Items made from one template (the weekly patrol report, the same notice for
+another township) share most of their text and differ in dates, places and numbers, so
+the text score is reduced by how much their specifics differ: that is where a clerk
+looks. Conversely, two units' own accounts of one joint activity share little wording but
+all of its dates, figures and places: agreeing specifics add a few points, enough to make
+the pair *suspected* but never, alone, an automatic duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+from rapidfuzz import fuzz
+
+from mailroom.dedupe.normalize import MIN_PIECE, trigrams
+from mailroom.dedupe.signature import similarity
+
+MIN_TITLE_ONLY = 6        # compacted title characters before a title alone may match
+TITLE_ONLY_CAP = 95.0     # a title-only match is never more certain than this
+NUMBER_PENALTY = 40.0     # points taken when no number is shared
+NUMBER_CURVE = 1.5        # one changed number costs little; a different week's set, much
+MIN_NUMBERS = 2           # numbers each side needs before they are compared
+TITLE_WEIGHT = 0.15       # share of the title in a content match
+SPECIFICS_BONUS = 10.0    # points added when all specifics agree (the same event retold)
+MIN_SHARED_FOR_BONUS = 3  # specifics both must share before they add anything
+CONTAINED_GATE = 0.6      # see content_similarity
+
+
+@dataclass(frozen=True)
+class Features:
+    """What one stored item contributes to a comparison."""
+
+    title: str
+    content: str
+    source: str
+    numbers: frozenset[str]
+    minhash: bytes = b""  # dedupe/signature: lets a costly containment check be skipped
+
+    @cached_property
+    def grams(self) -> set[str]:
+        return trigrams(self.content)
+
+
+@dataclass(frozen=True)
+class Match:
+    score: float   # 0–100
+    part: str      # title | content | attachment
+    title: float
+    content: float | None
+    numbers: float | None  # Jaccard of the specifics, when compared
+    bonus: float = 0.0     # points the agreeing specifics added (never an automatic duplicate)
+
+
+def content_similarity(a: str, b: str, jaccard: float | None = None,
+                       grams: Callable[[], tuple[set[str], set[str]]] | None = None) -> float:
+    """fuzz.ratio; when one text is much longer, also how much of the shorter one's
+    character trigrams the longer one contains (Broder's containment: alignment by
+    partial_ratio costs tens of milliseconds on texts of a few thousand characters),
+    discounted by the length ratio."""
+    ratio = float(fuzz.ratio(a, b))
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if len(long) > 1.3 * len(short):
+        share = len(short) / len(long)
+        discount = 0.75 + 0.25 * share
+        # a fully contained shorter text has ratio 200·share/(1+share): far below that,
+        # it is not contained, and the trigram sets need not be built
+        if 100 * discount > ratio >= CONTAINED_GATE * 200 * share / (1 + share) and (
+                jaccard is None or _containment_bound(jaccard, share) * discount >= 0.5):
+            grams_a, grams_b = grams() if grams is not None else (trigrams(a), trigrams(b))
+            own, other = (grams_a, grams_b) if len(a) <= len(b) else (grams_b, grams_a)
+            contained = len(own & other) / len(own)
+            ratio = max(ratio, 100 * contained * discount)
+    return ratio
+
+
+def _containment_bound(jaccard: float, share: float) -> float:
+    """|S∩L|/|S| from the (estimated) Jaccard of S and L and |S|/|L|, with room for the
+    estimate's error: |S∩L| = J(|S|+|L|)/(1+J)."""
+    generous = min(1.0, jaccard + 0.15)
+    return generous * (1 + 1 / share) / (1 + generous)
+
+
+def number_agreement(a: frozenset[str], b: frozenset[str]) -> float | None:
+    if len(a) < MIN_NUMBERS or len(b) < MIN_NUMBERS:
+        return None
+    return len(a & b) / len(a | b)
+
+
+def compare(new: Features, old: Features) -> Match:
+    """How much `new` repeats `old`, and through which part."""
+    title = float(fuzz.ratio(new.title, old.title)) if new.title and old.title else 0.0
+    numbers = number_agreement(new.numbers, old.numbers)
+    if len(new.content) >= MIN_PIECE and len(old.content) >= MIN_PIECE:
+        jaccard = (similarity(new.minhash, [old.minhash])[0]
+                   if new.minhash and old.minhash else None)
+        content = content_similarity(new.content, old.content, jaccard,
+                                     lambda: (new.grams, old.grams))
+        score = max(content, (1 - TITLE_WEIGHT) * content + TITLE_WEIGHT * title)
+        attachment = "attachment" in new.source or "attachment" in old.source
+        part = "attachment" if attachment else "content"
+    else:
+        content = None
+        short_title = min(len(new.title), len(old.title)) < MIN_TITLE_ONLY
+        score = 0.0 if short_title else min(title, TITLE_ONLY_CAP)
+        part = "title"
+    bonus = 0.0
+    if numbers is not None:
+        score -= NUMBER_PENALTY * (1 - numbers) ** NUMBER_CURVE
+        shared = len(new.numbers & old.numbers)
+        if content is not None and shared >= MIN_SHARED_FOR_BONUS and numbers > 0.5:
+            bonus = SPECIFICS_BONUS * (numbers - 0.5) / 0.5
+            score += bonus
+    return Match(round(min(max(score, 0.0), 100.0), 1), part, title, content, numbers,
+                 round(bonus, 1))
+
+
+def status_for(score: float, duplicate_threshold: float, suspect_threshold: float,
+               bonus: float = 0.0) -> str:
+    """counted below the suspect threshold; suspected between; duplicate at or above the
+    duplicate threshold — unless only the specifics bonus lifted it there: agreeing dates
+    and numbers make a clerk look (suspected), they never deny a unit its credit alone."""
+    if score >= duplicate_threshold and score - bonus >= duplicate_threshold:
+        return "duplicate"
+    if score >= suspect_threshold:
+        return "suspected"
+    return "counted"
