@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -276,3 +277,42 @@ def test_authentication_results_of_other_servers_are_ignored(
     with app.sessions() as session:
         assert list(session.scalars(select(Submission.status))) == ["counted", "counted"]
     assert len(smtp_server.received) == 2
+
+
+# -- verdicts of the real dedupe engine, as receipts state them -------------------------------
+
+ARTICLE = ("5月7日，县自然资源局综合执法大队联合望洪镇人民政府对辖区内新增违法占用耕地问题开展"
+           "专项整治行动，共排查图斑23处，拆除违法建筑4处，恢复耕地12.6亩。执法大队要求各村"
+           "加强日常巡查，发现一起制止一起，坚决遏制新增违法用地。")
+
+
+def test_receipts_state_the_dedupe_verdict_and_the_followup_link(
+    make_app: Callable[..., App], smtp_server: SmtpServer
+) -> None:
+    app = make_app(clock_at=(AT + timedelta(days=1)).astimezone(UTC), smtp=smtp_server.section())
+    deliver(inbox(app), make_mail(f"执法大队+{TITLE_DUP}", body=ARTICLE), AT)
+    deliver(inbox(app), make_mail(f"转发：执法大队+{TITLE_DUP}", sender="ghg@example.cn",
+                                  body="各位领导：\n" + ARTICLE + "\n\n规划股 信息员 王芳"),
+            AT + timedelta(hours=2))
+    deliver(inbox(app), make_mail("【紧急】执法大队+金沙村发生山体滑坡",
+                                  body="今日8时许，金沙村发生山体滑坡，正在核实。"),
+            AT + timedelta(hours=3))
+    deliver(inbox(app), make_mail("【紧急】执法大队+金沙村发生山体滑坡（续报）",
+                                  body="经核实，滑坡未造成人员伤亡，已疏散群众12人。"),
+            AT + timedelta(hours=4))
+    poll_once(app)
+    by_number = {re.search(r"\d{6}-\d{4}", m["Subject"]).group():  # type: ignore[union-attr]
+                 m.get_body(("plain",)).get_content()
+                 for m in smtp_server.messages() if m["X-Mailroom"] == "receipt"}
+    assert sorted(by_number) == ["201905-0001", "201905-0002", "201905-0003", "201905-0004"]
+    assert "201905-0001" in by_number and "已计数" in by_number["201905-0001"]
+    assert "与 201905-0001（自然资源综合执法大队，2019-05-08 09:30）内容基本相同" in \
+        by_number["201905-0002"]
+    assert "已关联初报 201905-0003" in by_number["201905-0004"]
+    with app.sessions() as session:
+        statuses = dict(session.execute(select(Submission.number, Submission.status)).all())
+    assert statuses == {"201905-0001": "counted", "201905-0002": "duplicate",
+                        "201905-0003": "counted", "201905-0004": "counted"}
+
+
+TITLE_DUP = "开展违法占用耕地专项整治行动"

@@ -117,8 +117,7 @@ class Outgoing:
             missing_elements=tuple(missing_elements),
             duplicate_of=self._ref(session, submission.duplicate_of_id),
             score=submission.score,
-            # the dedupe branch adds followup_of_id (续报/终报 → 初报); absent before it
-            followup_of=self._ref(session, getattr(submission, "followup_of_id", None)),
+            followup_of=self._ref(session, submission.followup_of_id),
             month=submission.month, counted_this_month=counted, quota=quota,
             registered="unknown_sender" not in warnings, unit_example=self.unit_example,
         )
