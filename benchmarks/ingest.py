@@ -90,6 +90,9 @@ def run(count: int, seed: int) -> int:
         verdict = "ok" if ratio >= 0.5 else "MISS"
         print(f"ratio:             {ratio:8.2f}  (target ≥ 0.50) {verdict}")
         print(f"outcome:           {report.summary()}")
+        print("per mail, in the recording process:")
+        for stage, seconds in sorted(report.seconds.items(), key=lambda kv: -kv[1]):
+            print(f"  {stage:38s} {seconds / max(report.fetched, 1) * 1000:6.2f} ms")
         return 0 if report.fetched == count else 1
     finally:
         server.stop()

@@ -12,9 +12,11 @@ import email
 import email.policy
 import logging
 import re
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -58,6 +60,7 @@ class Outcome:
 class PassReport:
     outcomes: list[Outcome] = field(default_factory=list)
     outbox: DrainReport | None = None  # what the drain after the pass sent (poll --once)
+    seconds: dict[str, float] = field(default_factory=dict)  # time per stage (benchmarks)
 
     @property
     def fetched(self) -> int:
@@ -109,6 +112,16 @@ class Pipeline:
         self.dedupe = Dedupe(settings.dedupe)
         self.outgoing = Outgoing(settings, clock)
         self.urgent_elements = elements_from(settings.urgent)
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def _timed(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - started
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + elapsed
 
     def close(self) -> None:
         self.preparer.close()
@@ -117,7 +130,8 @@ class Pipeline:
         """Process every mail waiting in `source`, filing each away after its commit."""
         self._sync_config_officers()
         self._officers = None
-        report = PassReport()
+        self.seconds = {}
+        report = PassReport(seconds=self.seconds)
         waiting: _Started | None = None
         for batch in source.fetch(batch_size):
             started = self._start(batch)  # workers prepare this batch while the last is
@@ -171,7 +185,10 @@ class Pipeline:
                     return self._already_recorded(mail.key, existing)
                 if prepared is None:
                     prepared = self.preparer.submit([(mail, raw_sha256)])[0]
-                kind, number = self._record(session, mail, raw_sha256, prepared.result())
+                with self._timed("parse (waiting for the workers)"):
+                    ready = prepared.result()
+                with self._timed("record (incl. first report, replies)"):
+                    kind, number = self._record(session, mail, raw_sha256, ready)
         except OperationalError:
             raise  # the database itself is unavailable: stop the pass, blame no mail
         except IntegrityError:
@@ -303,13 +320,15 @@ class Pipeline:
             "priority": parsed.priority, "followup": parsed.followup,
             "duplicate_of_id": None, "score": None, "warnings": warnings,
         })
-        self.dedupe.judge(session, submission_pk,
-                          Item(parsed.title, letter.body, prepared.attachment_texts,
-                               prepared.content, prepared.content_sketch))
+        with self._timed("first report"):
+            self.dedupe.judge(session, submission_pk,
+                              Item(parsed.title, letter.body, prepared.attachment_texts,
+                                   prepared.content, prepared.content_sketch))
         missing = missing_elements(_report_text(parsed, letter, prepared), self.urgent_elements) \
             if parsed.priority == "urgent" else []
-        self.outgoing.after_submission(session, submission_pk, letter, names, message["detail"],
-                                       missing)
+        with self._timed("queue replies"):
+            self.outgoing.after_submission(session, submission_pk, letter, names,
+                                           message["detail"], missing)
         return message_pk, number
 
     def _authentication_failure(self, letter: Letter) -> str | None:

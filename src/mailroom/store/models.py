@@ -79,6 +79,9 @@ class Submission(Base):
     """A message of kind `submission`: numbered, attributed, given a status."""
 
     __tablename__ = "submissions"
+    __table_args__ = (  # a receipt's "counted this month" for the unit
+        Index("ix_submissions_unit_month", "unit", "month"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
@@ -179,6 +182,9 @@ class OutgoingMail(Base):
     message as rendered then, so a retry after a crash sends the very same bytes."""
 
     __tablename__ = "outbox"
+    __table_args__ = (  # the per-sender hourly cap counts by these two
+        Index("ix_outbox_reply_to_received", "reply_to", "source_received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     purpose: Mapped[str] = mapped_column(String(32), index=True)  # receipt | alert | roster …
@@ -187,7 +193,7 @@ class OutgoingMail(Base):
     source_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
     # the sender replied to (receipts, confirmations) and when their mail arrived:
     # the per-sender rate cap counts by it
-    reply_to: Mapped[str] = mapped_column(String(320), default="", index=True)
+    reply_to: Mapped[str] = mapped_column(String(320), default="")
     source_received_at: Mapped[datetime | None]
     sender: Mapped[str] = mapped_column(String(320))  # envelope sender
     recipients: Mapped[list[str]] = mapped_column(JSON)

@@ -39,16 +39,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_purpose'), ['purpose'], unique=False)
-        batch_op.create_index(batch_op.f('ix_outbox_reply_to'), ['reply_to'], unique=False)
+        batch_op.create_index('ix_outbox_reply_to_received', ['reply_to', 'source_received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_source_pk'), ['source_pk'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_status'), ['status'], unique=False)
 
 
+    with op.batch_alter_table('submissions', schema=None) as batch_op:
+        batch_op.create_index('ix_submissions_unit_month', ['unit', 'month'], unique=False)
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('submissions', schema=None) as batch_op:
+        batch_op.drop_index('ix_submissions_unit_month')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_status'))
         batch_op.drop_index(batch_op.f('ix_outbox_source_pk'))
-        batch_op.drop_index(batch_op.f('ix_outbox_reply_to'))
+        batch_op.drop_index('ix_outbox_reply_to_received')
         batch_op.drop_index(batch_op.f('ix_outbox_purpose'))
 
     op.drop_table('outbox')
