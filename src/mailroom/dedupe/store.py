@@ -6,7 +6,6 @@ read of the candidates), like store/queries.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,14 +73,19 @@ def save_index(session: Session, submission_id: int, received_at: datetime,
 
 
 def _postings_statement(count: int) -> TextClause:
-    """One statement for `count` keys: each key's most recent postings, all together
-    (built once per key count: building it per decision cost more than running it)."""
+    """One statement for `count` keys: each key's most recent postings, counted per item in
+    SQL (most keys shared first), so only the best few rows come back (built once per key
+    count: building it per decision cost more than running it)."""
     statement = _POSTINGS.get(count)
     if statement is None:
         parts = [f"SELECT * FROM (SELECT submission_id FROM dedupe_bands WHERE band_key = :k{i}"
                  f" AND received_at >= :since AND received_at <= :until"
                  f" ORDER BY received_at DESC LIMIT :per_key) AS p{i}" for i in range(count)]
-        statement = text(" UNION ALL ".join(parts)).bindparams(
+        statement = text(
+            "SELECT submission_id, count(*) AS shared FROM (" + " UNION ALL ".join(parts) + ")"
+            " AS postings WHERE submission_id != :exclude GROUP BY submission_id"
+            " ORDER BY shared DESC, submission_id LIMIT :limit"
+        ).bindparams(
             bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime()),
             *(bindparam(f"k{i}", type_=BigInteger()) for i in range(count)))
         _POSTINGS[count] = statement
@@ -99,11 +103,9 @@ def candidate_ids(session: Session, keys: Sequence[int], since: datetime, until:
     if not distinct:
         return []
     values: dict[str, Any] = {f"k{i}": key for i, key in enumerate(distinct)}
-    values.update(since=since, until=until, per_key=per_key)
+    values.update(since=since, until=until, per_key=per_key, exclude=exclude, limit=limit)
     rows = session.connection().execute(_postings_statement(len(distinct)), values)
-    shared = Counter(rows.scalars())
-    shared.pop(exclude, None)
-    return [pk for pk, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
+    return list(rows.scalars())
 
 
 _STORED_COLUMNS = (
@@ -126,12 +128,17 @@ def _stored(row: Any) -> Stored:
 _EMPTY = Features("", "", "", frozenset())
 
 
+_c = _SUBMISSIONS.c
+_LOAD_SUBMISSION = select(_c.id, _c.number, _c.received_at, _c.status, _c.duplicate_of_id,
+                          _c.followup, _c.priority, _c.review).where(_c.id == bindparam("pk"))
+_LOAD = (select(*_STORED_COLUMNS)
+         .join(_TEXTS, _TEXTS.c.submission_id == _c.id)
+         .where(_c.id.in_(bindparam("ids", expanding=True))))
+
+
 def load_submission(session: Session, pk: int) -> Stored:
     """A submission before it is indexed (its features still empty)."""
-    c = _SUBMISSIONS.c
-    row = session.connection().execute(
-        select(c.id, c.number, c.received_at, c.status, c.duplicate_of_id, c.followup,
-               c.priority, c.review).where(c.id == pk)).one()
+    row = session.connection().execute(_LOAD_SUBMISSION, {"pk": pk}).one()
     return Stored(row.id, row.number, row.received_at, row.status, row.duplicate_of_id,
                   row.followup, row.priority, row.review, _EMPTY)
 
@@ -139,10 +146,7 @@ def load_submission(session: Session, pk: int) -> Stored:
 def load(session: Session, ids: Sequence[int]) -> list[Stored]:
     if not ids:
         return []
-    statement = (select(*_STORED_COLUMNS)
-                 .join(_TEXTS, _TEXTS.c.submission_id == _SUBMISSIONS.c.id)
-                 .where(_SUBMISSIONS.c.id.in_(list(ids))))
-    return [_stored(row) for row in session.execute(statement)]
+    return [_stored(row) for row in session.connection().execute(_LOAD, {"ids": list(ids)})]
 
 
 def recent_initial_reports(session: Session, since: datetime, before: datetime,

@@ -27,6 +27,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # 64 MiB of page cache (default 2 MiB): the dedupe index of a large store is read at
+    # random, one B-tree descent per band key (benchmarks/dedupe.py)
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 
