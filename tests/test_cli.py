@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from support.cli import restore_logging, run  # noqa: F401  (restore_logging: autouse)
+from support.cli import maildir_config, restore_logging, run  # noqa: F401  (restore_logging: autouse)
 from support.mail import deliver, make_mail
 
 CST = timezone(timedelta(hours=8))
@@ -21,12 +21,9 @@ SUBMISSION_FIELDS = {"number", "unit", "title", "sender", "received_at", "status
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     inbox = tmp_path / "inbox"
-    for sub in ("cur", "new", "tmp"):
-        (inbox / sub).mkdir(parents=True)
-    path = tmp_path / "mailroom.toml"
-    path.write_text('[maildir]\npath = "inbox"\n'
-                    '[[units]]\nname = "自然资源综合执法大队"\naliases = ["执法大队"]\n'
-                    '[[units]]\nname = "国土空间规划股"\n', encoding="utf-8")
+    path = maildir_config(tmp_path,
+                          '[[units]]\nname = "自然资源综合执法大队"\naliases = ["执法大队"]\n'
+                          '[[units]]\nname = "国土空间规划股"\n')
     submission = make_mail("执法大队+开展违法用地专项整治", attachments=[("签字稿.pdf", b"%PDF")])
     deliver(inbox, submission, datetime(2019, 5, 8, 9, 30, tzinfo=CST))
     deliver(inbox, make_mail("国土空间规划股+规划编制", sender="ghg@example.cn"),

@@ -3,7 +3,6 @@ verdicts, their explanation, out-of-order mail, follow-ups, office reviews."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,20 +17,9 @@ from mailroom.errors import ReviewError
 from mailroom.listing import submission_rows
 from mailroom.store.models import DedupeReview, Submission
 from support.items import JOINT_FIRST, JOINT_SECOND, ORIGINAL, OTHER, weekly
-from support.mail import deliver, make_mail
+from support.mail import deliver, docx_bytes, make_mail
 
 CST = timezone(timedelta(hours=8))
-
-
-def docx_bytes(text: str) -> bytes:
-    from docx import Document
-
-    document = Document()
-    for line in text.split("\n"):
-        document.add_paragraph(line)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
 
 
 def send(app: App, subject: str, body: str, day: int, hour: int = 9, *,

@@ -13,20 +13,9 @@ import pytest
 from mailroom.dedupe.extract import extract_text, kind_of
 from mailroom.preparing import prepare
 from support.items import ORIGINAL
-from support.mail import make_mail
+from support.mail import docx_bytes, make_mail
 
 TEXT = ORIGINAL.text(indent=False)
-
-
-def docx_bytes(text: str) -> bytes:
-    from docx import Document
-
-    document = Document()
-    for line in text.split("\n"):
-        document.add_paragraph(line)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
 
 
 def pdf_bytes(text: str) -> bytes:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from support.cli import restore_logging, run  # noqa: F401  (restore_logging: autouse)
+from support.cli import maildir_config, restore_logging, run  # noqa: F401  (restore_logging: autouse)
 from support.mail import deliver, make_mail
 
 CST = timezone(timedelta(hours=8))
@@ -16,15 +16,10 @@ CST = timezone(timedelta(hours=8))
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    inbox = tmp_path / "inbox"
-    for sub in ("cur", "new", "tmp"):
-        (inbox / sub).mkdir(parents=True)
-    path = tmp_path / "mailroom.toml"
-    path.write_text('[maildir]\npath = "inbox"\n'
-                    '[[units]]\nname = "自然资源综合执法大队"\naliases = ["执法大队"]\n'
-                    'officers = ["ZFDD@example.cn"]\n'
-                    '[[units]]\nname = "国土空间规划股"\n', encoding="utf-8")
-    return path
+    return maildir_config(tmp_path,
+                          '[[units]]\nname = "自然资源综合执法大队"\naliases = ["执法大队"]\n'
+                          'officers = ["ZFDD@example.cn"]\n'
+                          '[[units]]\nname = "国土空间规划股"\n')
 
 
 def officers(capsys: pytest.CaptureFixture[str], config: Path) -> list[dict[str, str]]:

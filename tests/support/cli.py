@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +29,13 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def maildir_config(folder: Path, units_toml: str) -> Path:
+    """A config file in `folder` reading the Maildir `folder/inbox`, with these [[units]]."""
+    inbox = folder / "inbox"
+    for sub in ("cur", "new", "tmp"):
+        (inbox / sub).mkdir(parents=True, exist_ok=True)
+    path = folder / "mailroom.toml"
+    path.write_text('[maildir]\npath = "inbox"\n' + units_toml, encoding="utf-8")
+    return path

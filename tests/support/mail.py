@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from datetime import datetime
@@ -65,3 +66,15 @@ def maildir_files(maildir: Path, folder: str = "") -> list[Path]:
     root = maildir / folder if folder else maildir
     return sorted(p for sub in ("new", "cur") if (root / sub).is_dir()
                   for p in (root / sub).iterdir())
+
+
+def docx_bytes(text: str) -> bytes:
+    """A real .docx (python-docx), one paragraph a line."""
+    from docx import Document
+
+    document = Document()
+    for line in text.split("\n"):
+        document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
