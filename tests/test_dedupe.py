@@ -15,7 +15,7 @@ from mailroom.daemon import poll_once
 from mailroom.dedupe.review import review
 from mailroom.errors import ReviewError
 from mailroom.listing import submission_rows
-from mailroom.store.models import DedupeReview, Submission
+from mailroom.store.models import DedupeReview, Submission, VerdictChange
 from support.items import JOINT_FIRST, JOINT_SECOND, ORIGINAL, OTHER, weekly
 from support.mail import deliver, docx_bytes, make_mail
 
@@ -88,6 +88,28 @@ def test_an_earlier_mail_processed_later_takes_the_credit(make_app: Callable[...
     assert statuses(app) == [("201905-0001", "duplicate", "201905-0003"),
                              ("201905-0002", "duplicate", "201905-0003"),
                              ("201905-0003", "counted", None)]
+    # kept for the office's next digest: what changed, from what, because of which mail
+    assert changes(app) == [
+        ("201905-0001", "counted", None, "duplicate", "201905-0003", "201905-0003"),
+        ("201905-0002", "duplicate", "201905-0001", "duplicate", "201905-0003", "201905-0003")]
+    poll_once(app)  # nothing new: nothing changes again
+    assert len(changes(app)) == 2
+
+
+def changes(app: App) -> list[tuple[str, str, str | None, str, str | None, str]]:
+    numbers = {pk: number for pk, number in statuses_by_id(app)}
+    with app.sessions() as session:
+        rows = session.scalars(select(VerdictChange).order_by(VerdictChange.id)).all()
+        assert not any(row.reported for row in rows)
+        return [(numbers[r.submission_id], r.previous_status,
+                 numbers.get(r.previous_duplicate_of_id or 0), r.status,
+                 numbers.get(r.duplicate_of_id or 0), numbers[r.caused_by_id]) for r in rows]
+
+
+def statuses_by_id(app: App) -> list[tuple[int, str]]:
+    with app.sessions() as session:
+        return [(pk, number) for pk, number in session.execute(
+            select(Submission.id, Submission.number))]
 
 
 def test_review_changes_the_verdict_and_survives_re_evaluation(
@@ -115,6 +137,9 @@ def test_review_changes_the_verdict_and_survives_re_evaluation(
         assert (reviewed.review, reviewed.reviewed_by, reviewed.reviewed_at) == (
             "distinct", "刘婧", at)
         assert len(session.scalars(select(DedupeReview)).all()) == 2
+    # the reviewed items were left alone: only 0001's change is recorded
+    assert changes(app) == [
+        ("201905-0001", "counted", None, "duplicate", "201905-0004", "201905-0004")]
 
 
 @pytest.mark.parametrize(("number", "kwargs", "message"), [
@@ -167,6 +192,13 @@ def test_dedupe_on_postgresql(make_app: Callable[..., App], postgres_url: str) -
     assert statuses(app) == [("201905-0001", "duplicate", "201905-0003"),
                              ("201905-0002", "duplicate", "201905-0003"),
                              ("201905-0003", "counted", None)]
+    # kept for the office's next digest: what changed, from what, because of which mail
+    assert changes(app) == [
+        ("201905-0001", "counted", None, "duplicate", "201905-0003", "201905-0003"),
+        ("201905-0002", "duplicate", "201905-0001", "duplicate", "201905-0003", "201905-0003")]
+    poll_once(app)  # nothing new: nothing changes again
+    assert len(changes(app)) == 2
+
     with app.sessions.begin() as session:
         review(session, "201905-0002", duplicate=False, of=None, by="x",
                at=datetime(2019, 6, 1, tzinfo=CST))

@@ -128,8 +128,12 @@ class Dedupe:
             store.set_verdict(session, other.id, status=status, duplicate_of_id=root,
                               score=match.score, matched_id=me.id, match_part=match.part,
                               match_detail=_detail(match))
+            store.record_change(session, current, status=status, duplicate_of_id=root,
+                                caused_by=me.id)
             if current.root == current.id:
-                store.repoint_cluster(session, other.id, root)
+                for moved in store.repoint_cluster(session, other.id, root):
+                    store.record_change(session, moved, status=moved.status,
+                                        duplicate_of_id=root, caused_by=me.id)
 
     def _link_initial(self, session: Session, me: store.Stored, title: str,
                       keys: list[int]) -> None:

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from mailroom.dedupe.normalize import Normalized
 from mailroom.dedupe.signature import Sketch
 from mailroom.dedupe.verdict import Features
-from mailroom.store.models import Base, DedupeBand, DedupeText, Submission, UTCDateTime
+from mailroom.store.models import (
+    Base,
+    DedupeBand,
+    DedupeText,
+    Submission,
+    UTCDateTime,
+    VerdictChange,
+)
 
 
 def _table(model: type[Base]) -> Table:
@@ -184,11 +191,29 @@ def set_followup_of(session: Session, pk: int, initial_id: int) -> None:
         update(_SUBMISSIONS).where(_SUBMISSIONS.c.id == pk).values(followup_of_id=initial_id))
 
 
-def repoint_cluster(session: Session, old_root: int, new_root: int) -> None:
+def repoint_cluster(session: Session, old_root: int, new_root: int) -> list[Stored]:
     """Items whose first report was `old_root` now have `new_root` (the office's reviews
-    excepted)."""
-    session.connection().execute(
-        update(_SUBMISSIONS)
-        .where(_SUBMISSIONS.c.duplicate_of_id == old_root, _SUBMISSIONS.c.review.is_(None),
-               _SUBMISSIONS.c.id != new_root)
-        .values(duplicate_of_id=new_root))
+    excepted); returns them as they were."""
+    c = _SUBMISSIONS.c
+    moved = [row.id for row in session.connection().execute(
+        select(c.id).where(c.duplicate_of_id == old_root, c.review.is_(None),
+                           c.id != new_root))]
+    before = [load_submission(session, pk) for pk in moved]
+    if moved:
+        session.connection().execute(
+            update(_SUBMISSIONS).where(c.id.in_(moved)).values(duplicate_of_id=new_root))
+    return before
+
+
+_INSERT_CHANGE = insert(_table(VerdictChange))
+
+
+def record_change(session: Session, before: Stored, *, status: str,
+                  duplicate_of_id: int | None, caused_by: int) -> None:
+    """Keep a re-evaluated verdict for the office's next digest."""
+    if (before.status, before.duplicate_of_id) == (status, duplicate_of_id):
+        return
+    session.connection().execute(_INSERT_CHANGE, {
+        "submission_id": before.id, "caused_by_id": caused_by,
+        "previous_status": before.status, "previous_duplicate_of_id": before.duplicate_of_id,
+        "status": status, "duplicate_of_id": duplicate_of_id, "reported": False})

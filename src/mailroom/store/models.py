@@ -250,3 +250,19 @@ class DedupeReview(Base):
     by: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime]
     previous_status: Mapped[str] = mapped_column(String(16))
+
+
+class VerdictChange(Base):
+    """A verdict changed by re-evaluation (R3: a mail received earlier but processed later
+    takes the credit), kept for the office: the next digest shows it, then sets `reported`."""
+
+    __tablename__ = "verdict_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    caused_by_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))  # the late mail
+    previous_status: Mapped[str] = mapped_column(String(16))
+    previous_duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    reported: Mapped[bool] = mapped_column(default=False, index=True)

@@ -1,4 +1,5 @@
-"""dedupe: verdict explanation, follow-up links, office reviews, the match index (R3)
+"""dedupe: verdict explanation, follow-up links, office reviews, the match index,
+re-evaluated verdicts (R3)
 
 Revision ID: 0002
 Revises: 0001
@@ -67,8 +68,28 @@ def upgrade() -> None:
     with op.batch_alter_table('dedupe_reviews', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_dedupe_reviews_submission_id'), ['submission_id'], unique=False)
 
+    op.create_table('verdict_changes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('submission_id', sa.Integer(), nullable=False),
+    sa.Column('caused_by_id', sa.Integer(), nullable=False),
+    sa.Column('previous_status', sa.String(length=16), nullable=False),
+    sa.Column('previous_duplicate_of_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('duplicate_of_id', sa.Integer(), nullable=True),
+    sa.Column('reported', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['caused_by_id'], ['submissions.id'], ),
+    sa.ForeignKeyConstraint(['duplicate_of_id'], ['submissions.id'], ),
+    sa.ForeignKeyConstraint(['previous_duplicate_of_id'], ['submissions.id'], ),
+    sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('verdict_changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_verdict_changes_submission_id'), ['submission_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_verdict_changes_reported'), ['reported'], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_table('verdict_changes')
     op.drop_table('dedupe_reviews')
     op.drop_table('dedupe_bands')
     op.drop_table('dedupe_texts')
