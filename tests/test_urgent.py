@@ -23,6 +23,16 @@ def test_a_complete_report_misses_nothing() -> None:
     assert missing_elements(COMPLETE_REPORT) == []
 
 
+def test_a_report_as_a_forest_farm_writes_it() -> None:
+    # the sample month's 黄河生态林场 report: only the leaders and the trend in other words
+    text = ("今天（5月20日）14时05分，黄河生态林场护林员巡查时发现，林场三分场12林班（望洪镇境内"
+            "黄河东岸）发生一起林下地表火。经初步了解，起火原因为附近村民焚烧田埂杂草引发，火场"
+            "面积约15亩，主要烧毁林下枯草和部分幼树，暂无人员伤亡。火情发生后，林场场长孙立军"
+            "带领扑火队员20余人于14时20分赶到现场，目前正在组织扑救，火势已得到初步控制。"
+            "下一步将组织力量清理余火、看守火场，防止复燃。报告人：苏静 13800138057")
+    assert missing_elements(text) == []
+
+
 def test_a_bare_alarm_misses_almost_everything() -> None:
     missing = missing_elements("【紧急】望洪林业站发生火情，请速派人。")
     assert missing[:2] == ["信息来源", "事发时间"]
