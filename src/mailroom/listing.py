@@ -16,7 +16,7 @@ from mailroom.store.models import Message, Submission
 Row = dict[str, Any]
 
 
-def _local_iso(instant: datetime, zone: ZoneInfo) -> str:
+def local_iso(instant: datetime, zone: ZoneInfo) -> str:
     return instant.astimezone(zone).isoformat()
 
 
@@ -28,7 +28,7 @@ def submission_row(submission: Submission, zone: ZoneInfo) -> Row:
         "unit": submission.unit,
         "title": submission.title,
         "sender": submission.sender,
-        "received_at": _local_iso(submission.received_at, zone),
+        "received_at": local_iso(submission.received_at, zone),
         "status": submission.status,
         "duplicate_of": first.number if linked and first else None,
         "score": submission.score if linked else None,
@@ -40,7 +40,7 @@ def submission_row(submission: Submission, zone: ZoneInfo) -> Row:
 
 def message_row(message: Message, zone: ZoneInfo) -> Row:
     return {
-        "received_at": _local_iso(message.received_at, zone),
+        "received_at": local_iso(message.received_at, zone),
         "sender": message.sender,
         "subject": message.subject,
         "kind": message.kind,

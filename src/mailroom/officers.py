@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from mailroom.config import Settings
 from mailroom.errors import InvalidInput
-from mailroom.listing import table
+from mailroom.listing import local_iso, table
 from mailroom.store import queries
 from mailroom.store.models import Officer
 
@@ -33,7 +33,7 @@ def sync_from_config(session: Session, settings: Settings, at: datetime) -> None
 def officer_rows(session: Session, zone: ZoneInfo) -> list[dict[str, Any]]:
     officers = session.scalars(select(Officer).order_by(Officer.unit, Officer.address))
     return [{"address": o.address, "unit": o.unit, "name": o.name, "source": o.source,
-             "registered_at": o.registered_at.astimezone(zone).isoformat()} for o in officers]
+             "registered_at": local_iso(o.registered_at, zone)} for o in officers]
 
 
 def officers_table(rows: list[dict[str, Any]]) -> str:

@@ -20,6 +20,9 @@ WARNING_TEXT: Mapping[str, str] = {
 PRIORITY_TEXT: Mapping[str, str] = {"urgent": "紧急", "important": "重要", "general": "一般"}
 
 
+
+COUNTING = ("counted", "suspected")  # SPEC: the statuses that count toward a quota
+
 @dataclass(frozen=True)
 class ItemRef:
     """Another submission a receipt points to (the first report, the 初报)."""
@@ -53,7 +56,7 @@ class ReceiptFacts:
 
     @property
     def counts(self) -> bool:
-        return self.status in ("counted", "suspected")
+        return self.status in COUNTING
 
     @property
     def subject_word(self) -> str:

@@ -20,6 +20,7 @@ from mailroom.clock import Clock
 from mailroom.config import Settings
 from mailroom.outbox import compose
 from mailroom.outbox.facts import (
+    COUNTING,
     ItemRef,
     ReceiptFacts,
     RosterFacts,
@@ -34,7 +35,6 @@ from mailroom.store import queries
 from mailroom.store.models import Base, Message, OutgoingMail, Submission, UTCDateTime
 
 REPLY_PURPOSES = ("receipt", "roster")
-COUNTING = ("counted", "suspected")
 AUTH_FAILED = "sender_authentication_failed"
 MAX_ALERT_BODY = 5000
 _ROSTER_WHY = {"no unit recognised in the subject": "未能从主题中识别出单位",
