@@ -73,14 +73,21 @@ def test_sample_month_through_imap(
 
 
 def test_sample_month_through_the_demo_maildir(tmp_path: Path) -> None:
-    shutil.copytree(SAMPLE_MAILDIR, tmp_path / "maildir")
-    shutil.copy(SAMPLE_CONFIG, tmp_path / "mailroom.toml")
-    app = App.build(load_settings(tmp_path / "mailroom.toml"))
+    run_sample_month(tmp_path, SAMPLE_CONFIG.read_text(encoding="utf-8"))
+
+
+def run_sample_month(folder: Path, config: str) -> None:
+    """The bundled Maildir and this config in `folder`: one poll, then every check; a second
+    poll finds nothing."""
+    shutil.copytree(SAMPLE_MAILDIR, folder / "maildir")
+    (folder / "mailroom.toml").write_text(config, encoding="utf-8")
+    app = App.build(load_settings(folder / "mailroom.toml"))
     try:
         upgrade(app.engine)
         poll_once(app)
         check_against_generator(app)
-        check_outbox(app, tmp_path / "var" / "sent")
+        check_outbox(app, folder / "var" / "sent")
+        assert poll_once(app).fetched == 0
     finally:
         app.close()
 
@@ -98,17 +105,7 @@ def check_outbox(app: App, sent: Path) -> None:
 
 
 def test_sample_month_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
-    shutil.copytree(SAMPLE_MAILDIR, tmp_path / "maildir")
     config = SAMPLE_CONFIG.read_text(encoding="utf-8")
     assert 'url = "sqlite:///var/mailroom.db"' in config
-    config = config.replace('url = "sqlite:///var/mailroom.db"', f'url = "{postgres_url}"')
-    (tmp_path / "mailroom.toml").write_text(config, encoding="utf-8")
-    app = App.build(load_settings(tmp_path / "mailroom.toml"))
-    try:
-        upgrade(app.engine)
-        poll_once(app)
-        check_against_generator(app)
-        check_outbox(app, tmp_path / "var" / "sent")
-        assert poll_once(app).fetched == 0
-    finally:
-        app.close()
+    run_sample_month(tmp_path, config.replace('url = "sqlite:///var/mailroom.db"',
+                                              f'url = "{postgres_url}"'))
