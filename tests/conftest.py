@@ -28,6 +28,19 @@ UNITS: list[dict[str, Any]] = [
 ]
 
 
+# Every test that uses a server fixture carries that server's marker, however it reaches
+# the fixture (directly or through another fixture), so `-m "not imap"` means what it says.
+SERVER_MARKERS = {"dovecot": "imap", "postgres": "postgres"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in SERVER_MARKERS.items():
+            if fixture in used and item.get_closest_marker(marker) is None:
+                item.add_marker(getattr(pytest.mark, marker))
+
+
 def settings_data(tmp_path: Path, **sections: Any) -> dict[str, Any]:
     """Config data for a test: SQLite and the store below tmp_path, a Maildir inbox."""
     data: dict[str, Any] = {

@@ -21,6 +21,7 @@ from mailroom.store.database import (
 )
 from mailroom.store.files import FileStore, safe_extension, sha256_hex
 from mailroom.store.models import Base, Message
+from mailroom.vocabulary import month_bounds, month_of
 
 HOSTILE_NAMES = [
     "../x",
@@ -139,11 +140,11 @@ def test_month_bounds_and_month_of() -> None:
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo("Asia/Shanghai")
-    start, end = queries.month_bounds("2019-12", zone)
+    start, end = month_bounds("2019-12", zone)
     assert start.isoformat() == "2019-12-01T00:00:00+08:00"
     assert end.isoformat() == "2020-01-01T00:00:00+08:00"
-    assert queries.month_of(datetime(2019, 5, 31, 16, 5, tzinfo=UTC), zone) == "2019-06"
-    assert queries.month_of(datetime(2019, 5, 31, 15, 59, tzinfo=UTC), zone) == "2019-05"
+    assert month_of(datetime(2019, 5, 31, 16, 5, tzinfo=UTC), zone) == "2019-06"
+    assert month_of(datetime(2019, 5, 31, 15, 59, tzinfo=UTC), zone) == "2019-05"
 
 
 def _schema_drift(url: str) -> list[object]:

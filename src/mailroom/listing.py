@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,17 +11,14 @@ from sqlalchemy.orm import Session
 
 from mailroom.store import queries
 from mailroom.store.models import Message, Submission
+from mailroom.vocabulary import LINKED, local_iso
 
 Row = dict[str, Any]
 
 
-def local_iso(instant: datetime, zone: ZoneInfo) -> str:
-    return instant.astimezone(zone).isoformat()
-
-
 def submission_row(submission: Submission, zone: ZoneInfo) -> Row:
     first = submission.duplicate_of
-    linked = submission.status in ("duplicate", "suspected") and first is not None
+    linked = submission.status in LINKED and first is not None
     return {
         "number": submission.number,
         "unit": submission.unit,

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from mailroom.config import Settings
 from mailroom.errors import InvalidInput
-from mailroom.listing import local_iso, table
+from mailroom.listing import table
 from mailroom.store import queries
 from mailroom.store.models import Officer
+from mailroom.vocabulary import local_iso
 
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 

@@ -28,7 +28,7 @@ from mailroom.clock import Clock
 from mailroom.config import Settings
 from mailroom.dedupe.engine import Dedupe, Item
 from mailroom.mailbox.base import FetchedMail, MailKey, MailSource
-from mailroom.outbox.outgoing import AUTH_FAILED, Outgoing
+from mailroom.outbox.outgoing import Outgoing
 from mailroom.outbox.sender import DrainReport
 from mailroom.parsing.letter import Letter
 from mailroom.preparing import Prepared, Preparer
@@ -40,6 +40,7 @@ from mailroom.rules.urgent import elements_from, missing_elements
 from mailroom.store import queries
 from mailroom.store.files import FileStore, sha256_hex
 from mailroom.store.models import StoredAttachment
+from mailroom.vocabulary import WarningCode, month_of
 
 log = logging.getLogger(__name__)
 
@@ -306,9 +307,9 @@ class Pipeline:
             warnings.append("unknown_sender")
         spoofed = self._authentication_failure(letter)
         if spoofed:  # no credit, no receipt; the flag is for the office's digest
-            warnings.append(AUTH_FAILED)
-            message["detail"]["flag"] = f"{AUTH_FAILED}: {spoofed}"
-        month = queries.month_of(message["received_at"], self.settings.zone)
+            warnings.append(WarningCode.SENDER_AUTHENTICATION_FAILED)
+            message["detail"]["flag"] = f"{WarningCode.SENDER_AUTHENTICATION_FAILED}: {spoofed}"
+        month = month_of(message["received_at"], self.settings.zone)
         number = queries.next_number(session, month)
         message_pk = queries.insert_message(session, message)
         submission_pk = queries.insert_submission(session, {

@@ -25,11 +25,11 @@ from mailroom.dedupe import store
 from mailroom.dedupe.normalize import MIN_PIECE, Content, Normalized, clean_title, normalize
 from mailroom.dedupe.signature import Sketch, similarity, sketch
 from mailroom.dedupe.verdict import Features, Match, compare, status_for
+from mailroom.vocabulary import JUDGED
 
 MAX_CANDIDATES = 8         # stored items loaded per decision, most band keys shared first
 MIN_JACCARD = 0.3          # estimated trigram Jaccard below which a pair is not scored:
                            # content that similar has fuzz.ratio < 60, too low for any verdict
-JUDGED = frozenset({"counted", "suspected", "duplicate"})  # unassigned / rejected: no credit
 _FOLLOWUP_WORD = re.compile(
     r"[\[【〔(（]?\s*(?:第[一二三四五六七八九十\d]+次)?(?:续报|终报)[一二三四五六七八九十\d]*"
     r"\s*[\]】〕)）]?\s*[:：]?")

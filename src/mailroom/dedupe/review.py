@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from mailroom.dedupe.engine import JUDGED
 from mailroom.errors import ReviewError
 from mailroom.store.models import DedupeReview, Submission
+from mailroom.vocabulary import JUDGED
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from mailroom.vocabulary import COUNTING, WarningCode
+
 # Submission warning codes (pipeline, rules/checks.py) → the receipt's Chinese wording.
 WARNING_TEXT: Mapping[str, str] = {
     "attachment_name": "未见以“单位+信息标题”命名的附件，请按“单位+信息标题”命名附件",
@@ -19,9 +21,6 @@ WARNING_TEXT: Mapping[str, str] = {
 
 PRIORITY_TEXT: Mapping[str, str] = {"urgent": "紧急", "important": "重要", "general": "一般"}
 
-
-
-COUNTING = ("counted", "suspected")  # SPEC: the statuses that count toward a quota
 
 @dataclass(frozen=True)
 class ItemRef:
@@ -115,7 +114,8 @@ def rejected_checks(warnings: Sequence[str], actions: Mapping[str, str]) -> tupl
     """The warnings that made a submission `rejected`: checks configured to reject, and
     failed sender authentication."""
     return tuple(code for code in warnings
-                 if actions.get(code) == "reject" or code == "sender_authentication_failed")
+                 if actions.get(code) == "reject"
+                 or code == WarningCode.SENDER_AUTHENTICATION_FAILED)
 
 
 def _ref(ref: ItemRef | None) -> str:

@@ -20,7 +20,6 @@ from mailroom.clock import Clock
 from mailroom.config import Settings
 from mailroom.outbox import compose
 from mailroom.outbox.facts import (
-    COUNTING,
     ItemRef,
     ReceiptFacts,
     RosterFacts,
@@ -33,9 +32,9 @@ from mailroom.parsing.letter import Letter
 from mailroom.rules.replies import ReplyContext, why_not_reply
 from mailroom.store import queries
 from mailroom.store.models import Base, Message, OutgoingMail, Submission, UTCDateTime
+from mailroom.vocabulary import COUNTING, Status, WarningCode, local_minute
 
 REPLY_PURPOSES = ("receipt", "roster")
-AUTH_FAILED = "sender_authentication_failed"
 MAX_ALERT_BODY = 5000
 _ROSTER_WHY = {"no unit recognised in the subject": "未能从主题中识别出单位",
                "no sender address": "未能识别发件地址"}
@@ -78,7 +77,7 @@ class Outgoing:
         notes: dict[str, Any] = {}
         if missing_elements:
             notes["missing_elements"] = list(missing_elements)
-        if AUTH_FAILED in submission.warnings:
+        if WarningCode.SENDER_AUTHENTICATION_FAILED in submission.warnings:
             notes["receipt"] = "none: sender authentication failed"
         else:
             notes["receipt"] = self._reply(session, letter, submission.message_pk, "receipt",
@@ -113,7 +112,7 @@ class Outgoing:
             followup=submission.followup, received_at=self._local(submission.received_at),
             attachments=tuple(attachment_names), warnings=warnings,
             rejected_by=rejected_checks(warnings, self.settings.checks.model_dump())
-            if submission.status == "rejected" else (),
+            if submission.status == Status.REJECTED else (),
             missing_elements=tuple(missing_elements),
             duplicate_of=self._ref(session, submission.duplicate_of_id),
             score=submission.score,
@@ -131,7 +130,7 @@ class Outgoing:
         return ItemRef(other.number, other.unit, self._local(other.received_at))
 
     def _local(self, instant: datetime) -> str:
-        return instant.astimezone(self.settings.zone).strftime("%Y-%m-%d %H:%M")
+        return local_minute(instant, self.settings.zone)
 
     # -- queueing ---------------------------------------------------------------------------
 

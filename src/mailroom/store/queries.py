@@ -20,19 +20,7 @@ from mailroom.store.models import (
     ProcessingFailure,
     Submission,
 )
-
-
-def month_of(instant: datetime, zone: ZoneInfo) -> str:
-    """"YYYY-MM" of an instant in the configured zone (R4)."""
-    return instant.astimezone(zone).strftime("%Y-%m")
-
-
-def month_bounds(month: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The first instant of `month` ("YYYY-MM") and of the month after, in `zone`."""
-    year, number = (int(part) for part in month.split("-"))
-    start = datetime(year, number, 1, tzinfo=zone)
-    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
-    return start, end
+from mailroom.vocabulary import format_number, month_bounds
 
 
 class Recorded(NamedTuple):
@@ -154,7 +142,7 @@ def next_number(session: Session, month: str) -> str:
     if last is None:
         connection.execute(_FIRST_COUNTER, {"key": key})
         last = 1
-    return f"{key}-{last:04d}"
+    return format_number(month, last)
 
 
 def officer_unit(session: Session, address: str) -> str | None:
