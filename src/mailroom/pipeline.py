@@ -1,8 +1,11 @@
-"""One mail, one transaction: parse → classify → subject rules → checks → store.
+"""The runner: a pass over the mailbox, batch by batch, one transaction a mail.
 
-The mailbox is touched only after the commit (STYLE 4). A mail whose processing raises is
-rolled back and left in the inbox for the next pass; after `max_attempts` failures it is
-recorded as `failed` with the reason and moved to the failed folder (R13). A mail already
+It owns the loop, the batches (prepared in worker processes while the last is recorded),
+the transaction, the retries and filing away; what a mail *means* is decided by the handler
+for its kind (handlers/). The mailbox is touched only after the commit (STYLE 4). A mail
+whose processing raises is rolled back and left in the inbox for the next pass; after
+`max_attempts` failures it is recorded as `failed` with the reason and moved to the failed
+folder (R13). A mail already
 recorded (same location, or the same bytes) is never recorded again, only filed away.
 """
 
@@ -11,13 +14,12 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
-import re
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -26,26 +28,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from mailroom import officers
 from mailroom.clock import Clock
 from mailroom.config import Settings
-from mailroom.dedupe.engine import Dedupe, Item
+from mailroom.dedupe.engine import Dedupe
+from mailroom.handlers import HANDLERS, Incoming, Roster, Services
 from mailroom.mailbox.base import FetchedMail, MailKey, MailSource
 from mailroom.outbox.outgoing import Outgoing
 from mailroom.outbox.sender import DrainReport
-from mailroom.parsing.letter import Letter
 from mailroom.preparing import Prepared, Preparer
-from mailroom.rules.authresults import authentication_failure
-from mailroom.rules.checks import CheckInput, run_checks
-from mailroom.rules.classify import ClassifyContext, classify, command_word
-from mailroom.rules.subject import ParsedSubject, UnitName, parse_subject
-from mailroom.rules.urgent import elements_from, missing_elements
+from mailroom.rules.classify import ClassifyContext, classify
+from mailroom.rules.subject import UnitName, parse_subject
 from mailroom.store import queries
 from mailroom.store.files import FileStore, sha256_hex
-from mailroom.store.models import StoredAttachment
-from mailroom.vocabulary import WarningCode, month_of
+from mailroom.vocabulary import Kind
 
 log = logging.getLogger(__name__)
 
 Disposition = Literal["processed", "failed", "retry"]
-_OFFICER_NAME = re.compile(r"信息员[:：\s]*(?!名单)([\u4e00-\u9fff·]{2,5})")
 
 
 @dataclass(frozen=True)
@@ -108,12 +105,10 @@ class Pipeline:
             frozenset(settings.own_addresses),
             frozenset(address.lower() for address in settings.office.addresses),
         )
-        self._officers: dict[str, str] | None = None  # address -> unit, read once a pass
         self.preparer = Preparer(files.root)
-        self.dedupe = Dedupe(settings.dedupe)
-        self.outgoing = Outgoing(settings, clock)
-        self.urgent_elements = elements_from(settings.urgent)
         self.seconds: dict[str, float] = {}
+        self.services = Services(settings, clock, Outgoing(settings, clock),
+                                 Dedupe(settings.dedupe), Roster(), self._timed)
 
     @contextmanager
     def _timed(self, stage: str) -> Iterator[None]:
@@ -127,20 +122,26 @@ class Pipeline:
     def close(self) -> None:
         self.preparer.close()
 
-    def run_pass(self, source: MailSource, batch_size: int = 50) -> PassReport:
-        """Process every mail waiting in `source`, filing each away after its commit."""
+    def run_pass(self, source: MailSource, batch_size: int = 50,
+                 stop: Callable[[], bool] | None = None) -> PassReport:
+        """Process every mail waiting in `source`, filing each away after its commit.
+        `stop` is asked before each mail: once it says True the pass ends, and the mails
+        not started stay in the inbox for the next pass."""
         self._sync_config_officers()
-        self._officers = None
+        self.services.roster.changed()
         self.seconds = {}
         report = PassReport(seconds=self.seconds)
+        stopping = stop or (lambda: False)
         waiting: _Started | None = None
         for batch in source.fetch(batch_size):
             started = self._start(batch)  # workers prepare this batch while the last is
             if waiting is not None:       # recorded
-                report.outcomes.extend(self._finish(waiting, source))
+                report.outcomes.extend(self._finish(waiting, source, stopping))
             waiting = started
+            if stopping():
+                break
         if waiting is not None:
-            report.outcomes.extend(self._finish(waiting, source))
+            report.outcomes.extend(self._finish(waiting, source, stopping))
         return report
 
     def _start(self, batch: list[FetchedMail]) -> _Started:
@@ -150,10 +151,16 @@ class Pipeline:
         futures = dict(zip((m.key for m, _ in new), self.preparer.submit(new), strict=True))
         return _Started(batch, known, futures)
 
-    def _finish(self, started: _Started, source: MailSource) -> list[Outcome]:
+    def _finish(self, started: _Started, source: MailSource,
+                stopping: Callable[[], bool]) -> list[Outcome]:
         """Record a batch in order, one transaction a mail, then file it away."""
-        outcomes = [self.process(mail, started.known, started.futures.get(mail.key))
-                    for mail in started.batch]
+        outcomes = []
+        for mail in started.batch:
+            if stopping():
+                for future in started.futures.values():
+                    future.cancel()
+                break
+            outcomes.append(self.process(mail, started.known, started.futures.get(mail.key)))
         source.mark_processed([o.key for o in outcomes if o.disposition == "processed"])
         source.mark_failed([o.key for o in outcomes if o.disposition == "failed"])
         return outcomes
@@ -189,7 +196,8 @@ class Pipeline:
                 with self._timed("parse (waiting for the workers)"):
                     ready = prepared.result()
                 with self._timed("record (incl. first report, replies)"):
-                    kind, number = self._record(session, mail, raw_sha256, ready)
+                    incoming = self._incoming(mail, raw_sha256, ready)
+                    number = HANDLERS[incoming.kind].handle(session, incoming, self.services)
         except OperationalError:
             raise  # the database itself is unavailable: stop the pass, blame no mail
         except IntegrityError:
@@ -202,142 +210,22 @@ class Pipeline:
         except Exception as exc:  # one bad mail must never stop the others
             log.exception("processing %s uid %s failed", mail.key.mailbox, mail.key.uid)
             return self._failed_attempt(mail, raw_sha256, exc)
-        known.add(mail.key, raw_sha256, kind)
-        if kind == "roster":
-            self._officers = None  # a reporter was registered: read them again
-        log.info("recorded uid %s as %s%s", mail.key.uid, kind, f" {number}" if number else "")
-        return Outcome(mail.key, "processed", kind, number)
+        known.add(mail.key, raw_sha256, incoming.kind)
+        log.info("recorded uid %s as %s%s", mail.key.uid, incoming.kind,
+                 f" {number}" if number else "")
+        return Outcome(mail.key, "processed", incoming.kind, number)
 
-    def _officer_unit(self, session: Session, address: str) -> str | None:
-        if self._officers is None:
-            self._officers = queries.officer_units(session)
-        return self._officers.get(address.lower())
+    def _incoming(self, mail: FetchedMail, raw_sha256: str, prepared: Prepared) -> Incoming:
+        """The mail as parsed, its subject read (R1) and its kind decided."""
+        letter = prepared.letter
+        subject = parse_subject(letter.subject, self.units)
+        own, office = self.context_base
+        classification = classify(letter, ClassifyContext(own, office, subject.is_roster))
+        return Incoming(mail, raw_sha256, prepared, subject, classification)
 
     def _already_recorded(self, key: MailKey, kind: str) -> Outcome:
-        disposition: Disposition = "failed" if kind == "failed" else "processed"
+        disposition: Disposition = "failed" if kind == Kind.FAILED else "processed"
         return Outcome(key, disposition, kind, already_recorded=True)
-
-    def _record(
-        self, session: Session, mail: FetchedMail, raw_sha256: str, prepared: Prepared
-    ) -> tuple[str, str | None]:
-        """Write what one mail is; returns its kind and, for a submission, its number."""
-        letter = prepared.letter
-        parsed = parse_subject(letter.subject, self.units)
-        own, office = self.context_base
-        verdict = classify(letter, ClassifyContext(own, office, parsed.is_roster))
-        message = self._message_row(mail, raw_sha256, prepared.raw_path, letter, verdict.kind)
-        message["detail"] = {"reason": verdict.reason} if verdict.reason else {}
-        if letter.parse_warnings:
-            message["detail"]["parse_warnings"] = list(letter.parse_warnings)
-        if prepared.text_notes:
-            message["detail"]["unread_attachments"] = list(prepared.text_notes)
-        number = None
-        if verdict.kind == "roster":
-            message_pk = self._record_roster(session, message, letter, parsed)
-        elif verdict.kind == "submission":
-            message_pk, number = self._record_submission(
-                session, message, letter, parsed, prepared)
-        else:
-            if verdict.kind == "command":
-                message["detail"]["command"] = command_word(letter.subject)
-            message_pk = queries.insert_message(session, message)
-        queries.insert_rows(session, StoredAttachment, [
-            {**asdict(part), "position": position, "message_pk": message_pk}
-            for position, part in enumerate(prepared.parts, start=1)])
-        return verdict.kind, number
-
-    def _message_row(
-        self, mail: FetchedMail, raw_sha256: str, raw_path: str, letter: Letter | None,
-        kind: str,
-    ) -> dict[str, Any]:
-        return {
-            "mailbox": mail.key.mailbox, "uidvalidity": mail.key.uidvalidity,
-            "uid": mail.key.uid, "raw_sha256": raw_sha256, "raw_size": len(mail.raw),
-            "raw_path": raw_path,
-            "message_id": letter.message_id if letter else "",
-            "sender": letter.sender if letter else "",
-            "subject": letter.subject if letter else "",
-            "date_header": letter.date if letter else None,
-            "received_at": mail.received_at, "kind": kind, "reason": None, "detail": {},
-            "processed_at": self.clock.now(),
-        }
-
-    def _record_roster(
-        self, session: Session, message: dict[str, Any], letter: Letter, parsed: ParsedSubject
-    ) -> int:
-        """R7: register the sender for the unit the subject names."""
-        unit = parsed.unit or self._officer_unit(session, letter.sender)
-        if unit is None or not letter.sender:
-            why = "no unit recognised in the subject" if letter.sender else "no sender address"
-            message["detail"].update(registered=False, why=why)
-            message_pk = queries.insert_message(session, message)
-            self.outgoing.after_roster(session, message_pk, letter, message["detail"])
-            return message_pk
-        found = _OFFICER_NAME.search(parsed.title or letter.subject)
-        name = found.group(1) if found else letter.sender_name
-        message["detail"].update(registered=True, unit=unit, name=name)
-        message_pk = queries.insert_message(session, message)
-        queries.register_officer(session, address=letter.sender, unit=unit, source="roster",
-                                 at=self.clock.now(), name=name, message_pk=message_pk)
-        self.outgoing.after_roster(session, message_pk, letter, message["detail"])
-        return message_pk
-
-    def _record_submission(
-        self,
-        session: Session,
-        message: dict[str, Any],
-        letter: Letter,
-        parsed: ParsedSubject,
-        prepared: Prepared,
-    ) -> tuple[int, str]:
-        parts = prepared.parts
-        registered_unit = self._officer_unit(session, letter.sender)
-        unit, unit_source = parsed.unit, "subject"
-        if unit is None:
-            unit, unit_source = registered_unit, "sender" if registered_unit else "none"
-        names = [part.filename for part in parts]
-        checks = run_checks(CheckInput(unit, parsed.title, names),
-                            self.settings.checks.model_dump())
-        warnings = list(checks.warnings)
-        if unit_source == "sender":
-            warnings.append("unit_from_sender")
-        if unit is None:
-            warnings.append("no_unit")
-        if registered_unit is None:
-            warnings.append("unknown_sender")
-        spoofed = self._authentication_failure(letter)
-        if spoofed:  # no credit, no receipt; the flag is for the office's digest
-            warnings.append(WarningCode.SENDER_AUTHENTICATION_FAILED)
-            message["detail"]["flag"] = f"{WarningCode.SENDER_AUTHENTICATION_FAILED}: {spoofed}"
-        month = month_of(message["received_at"], self.settings.zone)
-        number = queries.next_number(session, month)
-        message_pk = queries.insert_message(session, message)
-        submission_pk = queries.insert_submission(session, {
-            "message_pk": message_pk, "number": number, "month": month, "unit": unit,
-            "unit_source": unit_source, "title": parsed.title, "sender": letter.sender,
-            "received_at": message["received_at"],
-            "status": "rejected" if checks.rejected_by or spoofed
-            else "counted" if unit else "unassigned",
-            "priority": parsed.priority, "followup": parsed.followup,
-            "duplicate_of_id": None, "score": None, "warnings": warnings,
-        })
-        with self._timed("first report"):
-            self.dedupe.judge(session, submission_pk,
-                              Item(parsed.title, letter.body, prepared.attachment_texts,
-                                   prepared.content, prepared.content_sketch))
-        missing = missing_elements(_report_text(parsed, letter, prepared), self.urgent_elements) \
-            if parsed.priority == "urgent" else []
-        with self._timed("queue replies"):
-            self.outgoing.after_submission(session, submission_pk, letter, names,
-                                           message["detail"], missing)
-        return message_pk, number
-
-    def _authentication_failure(self, letter: Letter) -> str | None:
-        """Why the trusted server says the From domain failed DKIM/SPF/DMARC, or None."""
-        trusted = self.settings.imap.trusted_authserv_id if self.settings.imap else ""
-        domain = letter.sender.rsplit("@", 1)[1] if "@" in letter.sender else ""
-        return authentication_failure(letter.headers.get("authentication-results", ()),
-                                      trusted, domain)
 
     def _failed_attempt(self, mail: FetchedMail, raw_sha256: str, exc: Exception) -> Outcome:
         reason = f"{type(exc).__name__}: {exc}"[:2000]
@@ -365,17 +253,15 @@ class Pipeline:
     ) -> dict[str, Any]:
         """The row of a mail that failed for good: its raw bytes are kept all the same."""
         raw_path = self.files.put_raw(mail.raw, raw_sha256)
-        row = self._message_row(mail, raw_sha256, raw_path, None, "failed")
         headers = email.message_from_bytes(mail.raw, policy=email.policy.compat32)
-        row.update(
-            sender=str(headers.get("From", ""))[:320],
-            subject=str(headers.get("Subject", "")),
-            message_id=str(headers.get("Message-ID", "")).strip().strip("<>"),
-            reason=f"{reason} (after {attempts} attempts)",
-        )
-        return row
-
-
-def _report_text(parsed: ParsedSubject, letter: Letter, prepared: Prepared) -> str:
-    """The text the R5 elements are looked for in: title, body and the attachments' text."""
-    return "\n".join((parsed.title, letter.body, *prepared.attachment_texts))
+        return {
+            "mailbox": mail.key.mailbox, "uidvalidity": mail.key.uidvalidity,
+            "uid": mail.key.uid, "raw_sha256": raw_sha256, "raw_size": len(mail.raw),
+            "raw_path": raw_path,
+            "message_id": str(headers.get("Message-ID", "")).strip().strip("<>"),
+            "sender": str(headers.get("From", ""))[:320],
+            "subject": str(headers.get("Subject", "")), "date_header": None,
+            "received_at": mail.received_at, "kind": Kind.FAILED,
+            "reason": f"{reason} (after {attempts} attempts)", "detail": {},
+            "processed_at": self.clock.now(),
+        }

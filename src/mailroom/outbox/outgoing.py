@@ -1,19 +1,22 @@
 """Queue the mail a decision causes, in the decision's own transaction (the pipeline calls
 this right after it has written a submission or a roster mail).
 
-Reads the row as decided (status, duplicate link, the unit's monthly count), turns it into
-plain facts (facts.py), asks the reply rules (rules/replies.py) whether the sender may get
-mail from us, renders (compose.py) and writes outbox rows. Whatever it decides is recorded
-in the message's `detail` ("receipt": the Message-ID queued, or why none): never silent.
+Two steps. Before the message row is written, `plan_*` asks the reply rules
+(rules/replies.py) whether the sender may get mail from us and fixes the Message-IDs
+(deterministic), so the handler writes the row once with what was decided in its `detail`
+("receipt": the Message-ID, or why none: never silent). After the decision, `queue_*` reads
+the row as decided (status, duplicate link, the unit's monthly count), turns it into plain
+facts (facts.py), renders (compose.py) and writes the outbox rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, text, update
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from mailroom.clock import Clock
@@ -31,8 +34,8 @@ from mailroom.outbox.facts import (
 from mailroom.parsing.letter import Letter
 from mailroom.rules.replies import ReplyContext, why_not_reply
 from mailroom.store import queries
-from mailroom.store.models import Base, Message, OutgoingMail, Submission, UTCDateTime
-from mailroom.vocabulary import COUNTING, Status, WarningCode, local_minute
+from mailroom.store.models import OutgoingMail, Submission, UTCDateTime
+from mailroom.vocabulary import COUNTING, Status, local_minute
 
 REPLY_PURPOSES = ("receipt", "roster")
 MAX_ALERT_BODY = 5000
@@ -49,6 +52,37 @@ def sender_address(settings: Settings) -> str:
     return "mailroom@localhost"
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A reply decided before anything is written: its Message-ID, or why there is none."""
+
+    message_id: str | None
+    why_not: str | None = None
+
+    @property
+    def note(self) -> str:
+        """What the message's `detail` records: the Message-ID queued, or "none: why"."""
+        return self.message_id if self.message_id else f"none: {self.why_not}"
+
+
+@dataclass(frozen=True)
+class ReceiptPlan:
+    """What a submission will cause to be sent: its receipt (R6) and, when urgent, the
+    office alert and the group-robot call (R5). Decided before the message row is written,
+    so the row is written once, complete; queued once the first-report verdict is known."""
+
+    receipt: Reply
+    alert: str | None = None  # the alert's Message-ID; None: no alert
+    webhook: str | None = None  # the robot call's id; None: none
+    alert_note: str | None = None  # what detail["alert"] says, when an alert was due
+
+    def notes(self) -> dict[str, Any]:
+        notes = {"receipt": self.receipt.note}
+        if self.alert_note is not None:
+            notes["alert"] = self.alert_note
+        return notes
+
+
 class Outgoing:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings
@@ -59,43 +93,76 @@ class Outgoing:
         self.unit_example = settings.units[0].name if settings.units else "某某股"
         self.office = compose.recipients_of(settings.office.addresses)
 
-    # -- what the pipeline calls ----------------------------------------------------------
+    # -- deciding, before the message row is written ---------------------------------------
 
-    def after_submission(
-        self,
-        session: Session,
-        submission_pk: int,
-        letter: Letter,
-        attachment_names: Sequence[str],
-        detail: dict[str, Any],
-        missing_elements: Sequence[str] = (),
-    ) -> None:
-        """Queue the receipt (R6) and, for an urgent item, the office alert (R5); note what
-        was decided in `detail` (the message's, as inserted) and write it back."""
+    def plan_reply(self, session: Session, letter: Letter, purpose: str) -> Reply:
+        """May the letter's sender get this reply (rules/replies.py)? Its Message-ID if so."""
+        settings = self.settings.receipts
+        context = ReplyContext(
+            own_addresses=self.own, now=self.clock.now(),
+            sent_in_hour=_replies_in_hour(session, letter.sender, letter.received_at),
+            max_per_hour=settings.max_per_sender_per_hour,
+            skip_older_than_hours=settings.skip_older_than_hours)
+        why = why_not_reply(letter, context)
+        if why is not None:
+            return Reply(None, why)
+        return Reply(compose.message_id(purpose, letter.raw_sha256, self.sender))
+
+    def plan_receipt(self, session: Session, letter: Letter, *, urgent: bool,
+                     authenticated: bool) -> ReceiptPlan:
+        if not authenticated:  # a forger gets nothing back, and cannot flood the office
+            return ReceiptPlan(Reply(None, "sender authentication failed"))
+        receipt = self.plan_reply(session, letter, "receipt")
+        if not urgent:
+            return ReceiptPlan(receipt)
+        notes: list[str] = []
+        alert = webhook = None
+        if self.office:
+            alert = compose.message_id("alert", letter.raw_sha256, self.sender)
+            notes.append(alert)
+        else:
+            notes.append("no [office] addresses to alert")
+        if self.settings.urgent.webhook_url:
+            webhook = compose.message_id("webhook", letter.raw_sha256, self.sender)
+            notes.append(webhook)
+        return ReceiptPlan(receipt, alert, webhook, "; ".join(notes))
+
+    # -- queueing, once the decision is written ----------------------------------------------
+
+    def queue_receipt(self, session: Session, plan: ReceiptPlan, submission_pk: int,
+                      letter: Letter, attachment_names: Sequence[str],
+                      missing_elements: Sequence[str] = ()) -> None:
+        """Render and queue what `plan` decided, stating the submission as now decided."""
+        if plan.receipt.message_id is None and plan.alert is None and plan.webhook is None:
+            return
         submission = session.get_one(Submission, submission_pk)
         facts = self.receipt_facts(session, submission, attachment_names, missing_elements)
-        notes: dict[str, Any] = {}
-        if missing_elements:
-            notes["missing_elements"] = list(missing_elements)
-        if WarningCode.SENDER_AUTHENTICATION_FAILED in submission.warnings:
-            notes["receipt"] = "none: sender authentication failed"
-        else:
-            notes["receipt"] = self._reply(session, letter, submission.message_pk, "receipt",
-                                           "receipt", receipt_subject(facts), {"facts": facts})
-            if submission.priority == "urgent":
-                notes["alert"] = self._alert(session, letter, submission.message_pk, facts)
-        _set_detail(session, submission.message_pk, {**detail, **notes})
+        if plan.receipt.message_id is not None:
+            self._queue_reply(session, letter, submission.message_pk, plan.receipt.message_id,
+                              "receipt", receipt_subject(facts), {"facts": facts})
+        if plan.alert is not None:
+            envelope = self._envelope(plan.alert, self.office, alert_subject(facts), "alert",
+                                      "auto-generated")
+            text, html = compose.render("alert", facts=facts, sender=letter.sender,
+                                        body=letter.body.strip()[:MAX_ALERT_BODY])
+            self._write(session, envelope, compose.compose(envelope, text, html),
+                        submission.message_pk)
+        if plan.webhook is not None:
+            markdown = compose.environment().get_template("webhook.md").render(facts=facts)
+            queries.insert_rows(session, OutgoingMail, [self._row(
+                "webhook", "webhook", plan.webhook, submission.message_pk,
+                recipients=("webhook",), subject=alert_subject(facts),
+                raw=markdown.encode("utf-8"))])
 
-    def after_roster(self, session: Session, message_pk: int, letter: Letter,
-                     detail: dict[str, Any]) -> None:
+    def queue_roster(self, session: Session, reply: Reply, message_pk: int, letter: Letter,
+                     registered: bool, unit: str | None, name: str, why: str) -> None:
         """Confirm a roster mail (R7): registered, or why not and how to."""
-        why = str(detail.get("why", ""))
-        facts = RosterFacts(registered=bool(detail.get("registered")), unit=detail.get("unit"),
-                            name=str(detail.get("name") or ""), address=letter.sender,
+        if reply.message_id is None:
+            return
+        facts = RosterFacts(registered=registered, unit=unit, name=name, address=letter.sender,
                             why=_ROSTER_WHY.get(why, why), unit_example=self.unit_example)
-        note = self._reply(session, letter, message_pk, "roster", "roster",
-                           roster_subject(facts), {"facts": facts})
-        _set_detail(session, message_pk, {**detail, "confirmation": note})
+        self._queue_reply(session, letter, message_pk, reply.message_id, "roster",
+                          roster_subject(facts), {"facts": facts})
 
     # -- facts ------------------------------------------------------------------------------
 
@@ -134,53 +201,22 @@ class Outgoing:
 
     # -- queueing ---------------------------------------------------------------------------
 
-    def _reply(self, session: Session, letter: Letter, source_pk: int, purpose: str,
-               template: str, subject: str, context: dict[str, Any]) -> str:
-        """Queue a reply to the letter's sender unless a reply rule forbids it; returns the
-        Message-ID queued or "none: why"."""
-        settings = self.settings.receipts
-        reply_context = ReplyContext(
-            own_addresses=self.own, now=self.clock.now(),
-            sent_in_hour=_replies_in_hour(session, letter.sender, letter.received_at),
-            max_per_hour=settings.max_per_sender_per_hour,
-            skip_older_than_hours=settings.skip_older_than_hours)
-        why = why_not_reply(letter, reply_context)
-        if why is not None:
-            return f"none: {why}"
-        envelope = compose.Envelope(
-            sender=self.sender, recipients=(letter.sender,), subject=subject,
-            message_id=compose.message_id(purpose, letter.raw_sha256, self.sender),
-            date=self.clock.now().astimezone(self.settings.zone), auto_submitted="auto-replied",
-            purpose=purpose,
-            thread=compose.Thread(letter.message_id, letter.header("References")))
+    def _envelope(self, message_id: str, recipients: Sequence[str], subject: str,
+                  purpose: str, auto_submitted: str,
+                  thread: compose.Thread | None = None) -> compose.Envelope:
+        return compose.Envelope(
+            sender=self.sender, recipients=tuple(recipients), subject=subject,
+            message_id=message_id, date=self.clock.now().astimezone(self.settings.zone),
+            auto_submitted=auto_submitted, purpose=purpose, thread=thread)
+
+    def _queue_reply(self, session: Session, letter: Letter, source_pk: int, message_id: str,
+                     template: str, subject: str, context: dict[str, Any]) -> None:
+        envelope = self._envelope(
+            message_id, (letter.sender,), subject, template, "auto-replied",
+            compose.Thread(letter.message_id, letter.header("References")))
         text, html = compose.render(template, **context)
         self._write(session, envelope, compose.compose(envelope, text, html), source_pk,
                     reply_to=letter.sender, source_received_at=letter.received_at)
-        return envelope.message_id
-
-    def _alert(self, session: Session, letter: Letter, source_pk: int,
-               facts: ReceiptFacts) -> str:
-        notes = []
-        if self.office:
-            envelope = compose.Envelope(
-                sender=self.sender, recipients=self.office, subject=alert_subject(facts),
-                message_id=compose.message_id("alert", letter.raw_sha256, self.sender),
-                date=self.clock.now().astimezone(self.settings.zone),
-                auto_submitted="auto-generated", purpose="alert")
-            text, html = compose.render("alert", facts=facts, sender=letter.sender,
-                                        body=letter.body.strip()[:MAX_ALERT_BODY])
-            self._write(session, envelope, compose.compose(envelope, text, html), source_pk)
-            notes.append(envelope.message_id)
-        else:
-            notes.append("no [office] addresses to alert")
-        if self.settings.urgent.webhook_url:
-            markdown = compose.environment().get_template("webhook.md").render(facts=facts)
-            webhook_id = compose.message_id("webhook", letter.raw_sha256, self.sender)
-            queries.insert_rows(session, OutgoingMail, [self._row(
-                "webhook", "webhook", webhook_id, source_pk, recipients=("webhook",),
-                subject=alert_subject(facts), raw=markdown.encode("utf-8"))])
-            notes.append(webhook_id)
-        return "; ".join(notes)
 
     def _write(self, session: Session, envelope: compose.Envelope, raw: bytes, source_pk: int,
                reply_to: str = "", source_received_at: datetime | None = None) -> None:
@@ -225,12 +261,3 @@ def _replies_in_hour(session: Session, address: str, received_at: datetime) -> i
         "address": address.lower(), "since": received_at - timedelta(hours=1),
         "until": received_at})
     return int(result.scalar() or 0)
-
-
-_MESSAGES = Base.metadata.tables[Message.__tablename__]
-_SET_DETAIL = (update(_MESSAGES).where(_MESSAGES.c.id == bindparam("pk"))
-               .values(detail=bindparam("detail")))
-
-
-def _set_detail(session: Session, message_pk: int, detail: dict[str, Any]) -> None:
-    session.connection().execute(_SET_DETAIL, {"pk": message_pk, "detail": detail})
