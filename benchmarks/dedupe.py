@@ -31,7 +31,7 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from mailroom.config import DedupeSettings
-from mailroom.dedupe import store as dedupe_store
+from mailroom.dedupe import index as dedupe_index
 from mailroom.dedupe.engine import Dedupe, Item
 from mailroom.dedupe.normalize import normalize, normalize_content
 from mailroom.dedupe.signature import content_sketch, sketch
@@ -97,14 +97,14 @@ def measure(sessions, dedupe: Dedupe, rng: random.Random, seed: int,  # type: ig
     times: list[float] = []
     judged: list[float] = []
     candidates: list[int] = []
-    original = dedupe_store.candidate_ids
+    original = dedupe_index.candidate_ids
 
     def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
         found = original(*args, **kwargs)
         candidates.append(len(found))
         return found
 
-    dedupe_store.candidate_ids = counting  # type: ignore[assignment]
+    dedupe_index.candidate_ids = counting  # type: ignore[assignment]
     try:
         for q in range(queries):
             title, body = (near_duplicate(rng, *rng.choice(stored)) if q % 2 == 0
@@ -137,7 +137,7 @@ def measure(sessions, dedupe: Dedupe, rng: random.Random, seed: int,  # type: ig
             finally:
                 session.close()
     finally:
-        dedupe_store.candidate_ids = original  # type: ignore[assignment]
+        dedupe_index.candidate_ids = original  # type: ignore[assignment]
     return times, judged, candidates
 
 

@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
 from mailroom.config import DedupeSettings
-from mailroom.dedupe import store
+from mailroom.dedupe import index
 from mailroom.dedupe.normalize import MIN_PIECE, Content, Normalized, clean_title, normalize
 from mailroom.dedupe.signature import Sketch, similarity, sketch
 from mailroom.dedupe.verdict import Features, Match, compare, status_for
@@ -63,11 +63,11 @@ class Dedupe:
 
     def judge(self, session: Session, submission_pk: int, item: Item) -> None:
         """Index a new submission and give it (and the later items it precedes) a verdict."""
-        me = store.load_submission(session, submission_pk)
+        me = index.load_submission(session, submission_pk)
         normalized = normalize(item.title, item.body, item.attachment_texts, item.content)
         sketched = sketch(normalized.title, normalized.content, item.content_sketch)
         keys = sketched.keys
-        store.save_index(session, submission_pk, me.received_at, normalized, sketched)
+        index.save_index(session, submission_pk, me.received_at, normalized, sketched)
         features = Features(normalized.title, normalized.content, normalized.source,
                             normalized.numbers, sketched.minhash)
         me = replace(me, features=features)
@@ -81,22 +81,22 @@ class Dedupe:
         root = self._judge_new(session, me, [(m, c) for m, c in scored if c.order < me.order])
         self._precede(session, me, root, [(m, c) for m, c in scored if c.order > me.order])
 
-    def _candidates(self, session: Session, me: store.Stored, sketched: Sketch,
-                    normalized: Normalized) -> list[store.Stored]:
+    def _candidates(self, session: Session, me: index.Stored, sketched: Sketch,
+                    normalized: Normalized) -> list[index.Stored]:
         """Stored items worth scoring: those sharing the most band keys (their number
         grows with Jaccard³), then only those whose MinHash-estimated Jaccard could reach a
         verdict (or, for an item without content, any: its title decides)."""
-        ids = store.candidate_ids(session, sketched.keys, me.received_at - self.window,
+        ids = index.candidate_ids(session, sketched.keys, me.received_at - self.window,
                                   me.received_at + self.window, me.id, MAX_CANDIDATES)
-        loaded = store.load(session, ids)
+        loaded = index.load(session, ids)
         if len(normalized.content) < MIN_PIECE:
             return loaded
         jaccards = similarity(sketched.minhash, [c.features.minhash for c in loaded])
         return [c for c, jaccard in zip(loaded, jaccards, strict=True)
                 if jaccard >= MIN_JACCARD or len(c.features.content) < MIN_PIECE]
 
-    def _judge_new(self, session: Session, me: store.Stored,
-                   earlier: list[tuple[Match, store.Stored]]) -> int:
+    def _judge_new(self, session: Session, me: index.Stored,
+                   earlier: list[tuple[Match, index.Stored]]) -> int:
         """The verdict of the new item; returns its cluster's first report."""
         if not earlier:
             return me.id
@@ -104,50 +104,50 @@ class Dedupe:
         status = status_for(match.score, self.settings.duplicate_threshold,
                             self.settings.suspect_threshold, match.bonus)
         root = best.root if status != "counted" else None
-        store.set_verdict(session, me.id, status=status, duplicate_of_id=root,
+        index.set_verdict(session, me.id, status=status, duplicate_of_id=root,
                           score=match.score, matched_id=best.id, match_part=match.part,
                           match_detail=_detail(match))
         return root if root is not None else me.id
 
-    def _precede(self, session: Session, me: store.Stored, root: int,
-                 later: list[tuple[Match, store.Stored]]) -> None:
+    def _precede(self, session: Session, me: index.Stored, root: int,
+                 later: list[tuple[Match, index.Stored]]) -> None:
         """A mail received before items already judged: it takes their cluster's credit."""
         if not later:
             return
-        root_order = me.order if root == me.id else store.load_submission(session, root).order
+        root_order = me.order if root == me.id else index.load_submission(session, root).order
         for match, other in sorted(later, key=lambda pair: pair[1].order):
             status = status_for(match.score, self.settings.duplicate_threshold,
                                 self.settings.suspect_threshold, match.bonus)
             if status == "counted" or other.review is not None:
                 continue
-            current = store.load_submission(session, other.id)  # an earlier step may move it
+            current = index.load_submission(session, other.id)  # an earlier step may move it
             if current.root != current.id:
-                current_root = store.load_submission(session, current.root)
+                current_root = index.load_submission(session, current.root)
                 if current_root.order <= root_order:
                     continue  # its first report is earlier still
-            store.set_verdict(session, other.id, status=status, duplicate_of_id=root,
+            index.set_verdict(session, other.id, status=status, duplicate_of_id=root,
                               score=match.score, matched_id=me.id, match_part=match.part,
                               match_detail=_detail(match))
-            store.record_change(session, current, status=status, duplicate_of_id=root,
+            index.record_change(session, current, status=status, duplicate_of_id=root,
                                 caused_by=me.id)
             if current.root == current.id:
-                for moved in store.repoint_cluster(session, other.id, root):
-                    store.record_change(session, moved, status=moved.status,
+                for moved in index.repoint_cluster(session, other.id, root):
+                    index.record_change(session, moved, status=moved.status,
                                         duplicate_of_id=root, caused_by=me.id)
 
-    def _link_initial(self, session: Session, me: store.Stored, title: str,
+    def _link_initial(self, session: Session, me: index.Stored, title: str,
                       keys: list[int]) -> None:
         """Link a 续报 / 终报 to its 初报: the best title match among earlier urgent items,
         else among the candidates that are not follow-ups."""
         wanted = initial_title(title)
         if len(wanted) < 4:
             return
-        pool = store.recent_initial_reports(session, me.received_at - self.window,
+        pool = index.recent_initial_reports(session, me.received_at - self.window,
                                             me.received_at)
         if not pool:
-            ids = store.candidate_ids(session, keys, me.received_at - self.window,
+            ids = index.candidate_ids(session, keys, me.received_at - self.window,
                                       me.received_at, me.id, MAX_CANDIDATES)
-            pool = [c for c in store.load(session, ids) if c.followup is None]
+            pool = [c for c in index.load(session, ids) if c.followup is None]
         best, best_score = None, 0.0
         for candidate in pool:
             if candidate.order >= me.order or candidate.id == me.id:
@@ -156,7 +156,7 @@ class Dedupe:
             if score > best_score:
                 best, best_score = candidate, score
         if best is not None and best_score >= self.settings.suspect_threshold:
-            store.set_followup_of(session, me.id, best.id)
+            index.set_followup_of(session, me.id, best.id)
 
 
 def _title_match(a: str, b: str) -> float:
