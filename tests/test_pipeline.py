@@ -221,3 +221,14 @@ def test_pipeline_process_is_idempotent_directly(make_app: Callable[..., App]) -
     first, second = pipeline.process(mail), pipeline.process(mail)
     assert first.number == "201905-0001" and not first.already_recorded
     assert second.already_recorded and second.disposition == "processed"
+
+
+def test_the_last_resort_failed_row_takes_nothing_from_the_mail() -> None:
+    from mailroom.pipeline import _bare_failed_row
+
+    at = datetime(2019, 5, 8, 9, 30, tzinfo=CST)
+    mail = FetchedMail(MailKey("INBOX", 1, "9"), b"From: \x00evil\r\nSubject: \xff\r\n\r\n", at)
+    row = _bare_failed_row(mail, "a" * 64, "raw/aa/a.eml", "ValueError: 坏\x00", at)
+    assert (row["sender"], row["subject"], row["message_id"]) == ("", "", "")
+    assert row["reason"] == "ValueError: \\u574f\\x00" and row["reason"].isascii()
+    assert row["kind"] == "failed" and row["raw_size"] == len(mail.raw)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -228,40 +229,75 @@ class Pipeline:
         return Outcome(key, disposition, kind, already_recorded=True)
 
     def _failed_attempt(self, mail: FetchedMail, raw_sha256: str, exc: Exception) -> Outcome:
+        """Count a failed attempt (outside the rolled-back transaction); after the last one
+        the mail is recorded as failed and goes to the failed folder."""
         reason = f"{type(exc).__name__}: {exc}"[:2000]
         try:
             with self.sessions.begin() as session:
                 attempts = queries.record_failure(session, mail.key, raw_sha256, reason,
                                                   self.clock.now())
-            if attempts < self.max_attempts:
-                log.warning("uid %s: attempt %d of %d failed; retrying next pass",
-                            mail.key.uid, attempts, self.max_attempts)
-                return Outcome(mail.key, "retry")
-            with self.sessions.begin() as session:
-                queries.insert_message(
-                    session, self._failed_message(mail, raw_sha256, reason, attempts))
         except Exception:
-            log.exception("uid %s: could not record the failure; it stays in the inbox",
+            log.exception("uid %s: could not count the failed attempt; it stays in the inbox",
                           mail.key.uid)
+            return Outcome(mail.key, "retry")
+        if attempts < self.max_attempts:
+            log.warning("uid %s: attempt %d of %d failed; retrying next pass",
+                        mail.key.uid, attempts, self.max_attempts)
             return Outcome(mail.key, "retry")
         log.error("uid %s: failed %d times; moving it to the failed folder", mail.key.uid,
                   attempts)
-        return Outcome(mail.key, "failed", "failed")
+        return self._record_failed(mail, raw_sha256, f"{reason} (after {attempts} attempts)")
 
-    def _failed_message(
-        self, mail: FetchedMail, raw_sha256: str, reason: str, attempts: int
-    ) -> dict[str, Any]:
-        """The row of a mail that failed for good: its raw bytes are kept all the same."""
-        raw_path = self.files.put_raw(mail.raw, raw_sha256)
-        headers = email.message_from_bytes(mail.raw, policy=email.policy.compat32)
-        return {
-            "mailbox": mail.key.mailbox, "uidvalidity": mail.key.uidvalidity,
-            "uid": mail.key.uid, "raw_sha256": raw_sha256, "raw_size": len(mail.raw),
-            "raw_path": raw_path,
-            "message_id": str(headers.get("Message-ID", "")).strip().strip("<>"),
-            "sender": str(headers.get("From", ""))[:320],
-            "subject": str(headers.get("Subject", "")), "date_header": None,
-            "received_at": mail.received_at, "kind": Kind.FAILED,
-            "reason": f"{reason} (after {attempts} attempts)", "detail": {},
-            "processed_at": self.clock.now(),
-        }
+    def _record_failed(self, mail: FetchedMail, raw_sha256: str, reason: str) -> Outcome:
+        """Record the mail as `failed` with `reason`. This path must not fail in turn: when
+        the row with what its headers say cannot be written, a bare row (location, hash,
+        time, reason in ASCII) is; the raw bytes in the file store keep the truth."""
+        try:
+            raw_path = self.files.put_raw(mail.raw, raw_sha256)
+        except OSError as exc:
+            log.error("uid %s: cannot store the raw mail (%s); it stays in the inbox",
+                      mail.key.uid, exc)
+            return Outcome(mail.key, "retry")
+        for build in (_failed_row, _bare_failed_row):
+            try:
+                row = build(mail, raw_sha256, raw_path, reason, self.clock.now())
+                with self.sessions.begin() as session:
+                    queries.insert_message(session, row)
+                return Outcome(mail.key, "failed", Kind.FAILED)
+            except IntegrityError:
+                with self.sessions() as session:
+                    recorded = queries.find_recorded(session, mail.key, raw_sha256)
+                if recorded is not None:
+                    return self._already_recorded(mail.key, recorded.kind)
+                log.exception("uid %s: could not record the failure", mail.key.uid)
+            except OperationalError:
+                raise
+            except Exception:
+                log.exception("uid %s: could not record the failure", mail.key.uid)
+        log.error("uid %s: the failure could not be recorded; it stays in the inbox",
+                  mail.key.uid)
+        return Outcome(mail.key, "retry")
+
+
+def _failed_row(mail: FetchedMail, raw_sha256: str, raw_path: str, reason: str,
+                now: datetime) -> dict[str, Any]:
+    """The row of a mail that failed for good, with what its header block says."""
+    row = _bare_failed_row(mail, raw_sha256, raw_path, reason, now)
+    headers = email.message_from_bytes(mail.raw, policy=email.policy.compat32)
+    row.update(message_id=str(headers.get("Message-ID", "")).strip().strip("<>"),
+               sender=str(headers.get("From", "")), subject=str(headers.get("Subject", "")),
+               reason=reason)
+    return row
+
+
+def _bare_failed_row(mail: FetchedMail, raw_sha256: str, raw_path: str, reason: str,
+                     now: datetime) -> dict[str, Any]:
+    """Nothing taken from the mail but where it is, its size and hash."""
+    return {
+        "mailbox": mail.key.mailbox, "uidvalidity": mail.key.uidvalidity,
+        "uid": mail.key.uid, "raw_sha256": raw_sha256, "raw_size": len(mail.raw),
+        "raw_path": raw_path, "message_id": "", "sender": "", "subject": "",
+        "date_header": None, "received_at": mail.received_at, "kind": Kind.FAILED,
+        "reason": reason.encode("ascii", "backslashreplace").decode("ascii"), "detail": {},
+        "processed_at": now,
+    }
