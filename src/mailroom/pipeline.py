@@ -298,6 +298,7 @@ def _bare_failed_row(mail: FetchedMail, raw_sha256: str, raw_path: str, reason: 
         "uid": mail.key.uid, "raw_sha256": raw_sha256, "raw_size": len(mail.raw),
         "raw_path": raw_path, "message_id": "", "sender": "", "subject": "",
         "date_header": None, "received_at": mail.received_at, "kind": Kind.FAILED,
-        "reason": reason.encode("ascii", "backslashreplace").decode("ascii"), "detail": {},
+        "reason": reason.replace("\x00", "").encode("ascii", "backslashreplace").decode(),
+        "detail": {},
         "processed_at": now,
     }
