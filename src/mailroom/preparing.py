@@ -12,6 +12,7 @@ import logging
 import mimetypes
 import multiprocessing
 import os
+import signal
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -108,6 +109,14 @@ def attachment_texts(letter: Letter, received_at: datetime,
     return tuple(texts), tuple(notes)
 
 
+def _ignore_stop_signals() -> None:
+    """Workers leave stopping to the main process: systemd signals the whole control group
+    and a terminal's Ctrl-C the whole process group, and a worker killed mid-batch would
+    fail the mails it held instead of leaving them for the next pass."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class Preparer:
     """Prepares batches in-process or, for large batches, in worker processes."""
 
@@ -141,7 +150,8 @@ class Preparer:
         if self._pool is None:
             # spawn: a fresh interpreter, no copy of the parent's database connections
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context,
+                                             initializer=_ignore_stop_signals)
         return self._pool
 
     def close(self) -> None:
