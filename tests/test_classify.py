@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from mailroom.parsing.letter import Letter
-from mailroom.rules.classify import ClassifyContext, classify, command_word
+from mailroom.rules.classify import Classification, ClassifyContext, classify, command_word
 
 CONTEXT = ClassifyContext(
     own_addresses=frozenset({"ynlyj452@126.com"}),
@@ -39,11 +39,15 @@ def letter(headers: dict[str, str] | None = None, **fields: object) -> Letter:
         (letter(return_path=""), "bounce"),
         (letter(sender="MAILER-DAEMON@126.com"), "bounce"),
         (letter(sender="postmaster@example.cn"), "bounce"),
+        (letter(sender="noreply@example.cn"), "submission"),  # no receipt (replies), not a bounce
         (letter(subject="Undeliverable: 执法大队+开展专项整治"), "bounce"),
         (letter(subject="系统退信"), "bounce"),
         (letter({"Auto-Submitted": "auto-replied"}), "auto-reply"),
         (letter({"Auto-Submitted": "auto-generated"}), "auto-reply"),
         (letter({"Auto-Submitted": "no"}), "submission"),
+        (letter({"Auto-Submitted": "no (typed by a person)"}), "submission"),
+        (letter({"Auto-Submitted": "auto-notified; owner-email=a@b.cn"}), "auto-reply"),
+        (letter({"Auto-Submitted": "notify-extension"}), "auto-reply"),  # any keyword but "no"
         (letter({"X-Autoreply": "yes"}), "auto-reply"),
         (letter({"Precedence": "auto_reply"}), "auto-reply"),
         (letter(subject="自动回复：执法大队+开展专项整治"), "auto-reply"),
@@ -68,9 +72,9 @@ def test_kinds_in_spec_order(mail: Letter, kind: str) -> None:
 
 
 def test_roster_and_reason() -> None:
-    verdict = classify(letter(subject="望洪林业站+信息员张三"),
-                       replace(CONTEXT, is_roster_subject=True))
-    assert verdict.kind == "roster" and "信息员" in verdict.reason
+    found = classify(letter(subject="望洪林业站+信息员张三"),
+                     replace(CONTEXT, is_roster_subject=True))
+    assert found == Classification("roster", "subject names 信息员")
     assert classify(letter(return_path=""), CONTEXT).reason == "null return path <>"
 
 

@@ -25,8 +25,9 @@ from mailroom.parsing.decode import (
     decode_header,
     header_params,
 )
-from mailroom.parsing.letter import Letter, parse_letter
+from mailroom.parsing.letter import Letter, not_a_message, parse_letter
 from mailroom.parsing.text import html_to_text
+from mailroom.sample.payloads import jpeg, scan_pdf
 
 MAIL = Path(__file__).parent / "data" / "mail"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -461,22 +462,95 @@ def test_headers_only() -> None:
     assert letter.return_path == ""
 
 
+def random_bytes(rng: random.Random, size: int) -> bytes:
+    return bytes(rng.randrange(256) for _ in range(size))
+
+
+def header_end(raw: bytes) -> int:
+    """Where the header block ends (the first blank line), for bytes that have one."""
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    assert ends, "a corpus message without a body separator"
+    return min(ends) + 2
+
+
 def test_binary_garbage() -> None:
     rng = random.Random(20190509)
     for _ in range(20):
-        raw = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000)))
+        raw = random_bytes(rng, rng.randrange(1, 3000))
+        assert not_a_message(raw) is not None
         letter = parse_letter(raw, RECEIVED)
-        assert letter.raw_sha256 == hashlib.sha256(raw).hexdigest()
+        assert not letter.parse_failed  # the stdlib read it; our own reading did not raise
+        assert "no header fields" in letter.parse_warnings
+        assert "no sender address" in letter.parse_warnings
+        assert (letter.subject, letter.sender, letter.message_id) == ("", "", "")
+        assert letter.headers == {} and letter.date is None
+
+
+def test_garbage_after_a_header_line_is_the_body() -> None:
+    raw = b"Subject: x\r\n" + random_bytes(random.Random(3), 300)
+    letter = parse_letter(raw, RECEIVED)
+    assert not letter.parse_failed and letter.subject == "x"
+    assert "MissingHeaderBodySeparatorDefect in text/plain" in letter.parse_warnings
+    assert "text/plain: undeclared charset read as latin-1" in letter.parse_warnings
+
+
+def corpus_messages() -> list[Path]:
+    return [path for path in corpus_files() if not_a_message(path.read_bytes()) is None]
 
 
 def test_mutilated_corpus_messages() -> None:
     rng = random.Random(5)
-    for path in corpus_files()[::9]:
-        raw = bytearray(path.read_bytes())
-        for _ in range(30):
-            raw[rng.randrange(len(raw))] = rng.randrange(256)
-        parse_letter(bytes(raw), RECEIVED)
-        parse_letter(bytes(raw[: len(raw) // 2]), RECEIVED)
+    tried = 0
+    for path in corpus_messages()[::9]:
+        raw = path.read_bytes()
+        original = parse_letter(raw, RECEIVED)
+        end = header_end(raw)
+        if len(raw) - end < 2:
+            continue
+        tried += 1
+        body = bytearray(raw)
+        for _ in range(30):  # the header block survives: everything it gives must too
+            body[rng.randrange(end, len(raw))] = rng.randrange(256)
+        halved = raw[: max(end, len(raw) // 2)]
+        for mutilated in (bytes(body), halved):
+            letter = parse_letter(mutilated, RECEIVED)
+            assert not letter.parse_failed, (path, letter.parse_warnings)
+            assert (letter.subject, letter.sender, letter.sender_name, letter.message_id,
+                    letter.date, letter.recipients) == (
+                original.subject, original.sender, original.sender_name, original.message_id,
+                original.date, original.recipients), path
+        anywhere = bytearray(raw)
+        for _ in range(30):  # the header block too: still a Letter, read by the stdlib
+            anywhere[rng.randrange(len(raw))] = rng.randrange(256)
+        letter = parse_letter(bytes(anywhere), RECEIVED)
+        assert not letter.parse_failed, (path, letter.parse_warnings)
+        assert "\n" not in letter.subject
+    assert tried >= 18
+
+
+def test_not_a_message() -> None:
+    assert not_a_message(b"") == "empty file"
+    assert not_a_message(b"\r\n \r\n") == "only white space"
+    assert not_a_message(random_bytes(random.Random(7), 2000)) == "no header section"
+    assert not_a_message(jpeg("现场照片")) == "no header section (a JPEG image)"
+    pdf = scan_pdf("签字稿", created=RECEIVED)
+    assert not_a_message(pdf) == "no header section (a PDF document)"
+    assert not_a_message(b"\r\nSubject: x\r\n") == (
+        "no header section (it starts with a blank line)")
+    assert not_a_message(b"Dear all,\nSubject: x\n\nbody") == "no header section"
+    assert not_a_message(b"Subject: x") is None
+    assert not_a_message(b"From someone@example.cn Thu May  9 10:00:00 2019\nSubject: x\n") is None
+    assert not_a_message(b"Subject : obsolete syntax\r\n\r\nbody") is None
+
+
+def test_every_corpus_message_is_a_message() -> None:
+    verdicts = {str(path.relative_to(CORPUS)): not_a_message(path.read_bytes())
+                for path in corpus_files()}
+    # not RFC 5322 but an Outlook .msg (an OLE2 compound file) in mail-parser's test mails
+    assert verdicts.pop("mail-parser/mail_outlook_1") == (
+        "no header section (an OLE2 file: an Outlook .msg, .doc or .xls)")
+    assert set(verdicts.values()) == {None}
+    assert len(verdicts) == 182
 
 
 def nested(depth: int) -> bytes:
@@ -488,6 +562,7 @@ def nested(depth: int) -> bytes:
 
 def test_nesting_too_deep_for_the_stdlib_parser() -> None:
     letter = parse_letter(nested(3000), RECEIVED)  # RecursionError inside email.feedparser
+    assert letter.parse_failed
     assert letter.subject == "deep"
     assert letter.parse_warnings[0].startswith("could not parse: RecursionError")
 

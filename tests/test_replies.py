@@ -53,6 +53,9 @@ NO_REPLY_LETTERS = {
     "Auto-Submitted auto-replied": dict(headers={"Auto-Submitted": "auto-replied"}),
     "Auto-Submitted auto-generated": dict(headers={"Auto-Submitted": "auto-generated"}),
     "Auto-Submitted auto-notified": dict(headers={"Auto-Submitted": "auto-notified; x=1"}),
+    "X-Autoreply": dict(headers={"X-Autoreply": "yes"}),
+    "Precedence auto_reply": dict(headers={"Precedence": "auto_reply"}),
+    "notifications": dict(sender="notifications@example.cn"),
 }
 
 
@@ -64,6 +67,8 @@ def test_rules_refuse_every_no_reply_case(case: str) -> None:
 def test_rules_allow_an_ordinary_submission_and_auto_submitted_no() -> None:
     assert why_not_reply(letter(), context()) is None
     assert why_not_reply(letter(headers={"Auto-Submitted": "no"}), context()) is None
+    typed = letter(headers={"Auto-Submitted": "no (typed by a person)"})
+    assert why_not_reply(typed, context()) is None
     assert why_not_reply(letter(sender="noreplyer@example.cn"), context()) is None
 
 

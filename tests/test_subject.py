@@ -6,15 +6,17 @@ from dataclasses import dataclass
 
 import pytest
 
-from mailroom.rules.subject import (
-    UnitName,
+from mailroom.dedupe.engine import initial_title
+from mailroom.dedupe.normalize import clean_title
+from mailroom.rules.markers import (
     detect_followup,
     detect_priority,
-    is_roster_title,
-    match_unit,
-    parse_subject,
     strip_reply_prefixes,
+    without_followup_marker,
 )
+from mailroom.rules.roster import is_roster_title, officer_name
+from mailroom.rules.subject import UnitName, parse_subject
+from mailroom.rules.units import match_unit
 
 ROSTER = (
     UnitName("办公室"),
@@ -321,6 +323,29 @@ def test_detect_followup(title: str, expected: str | None) -> None:
 @pytest.mark.parametrize(
     ("title", "expected"),
     [
+        ("【续报】火情", "火情"),
+        ("［终报］：火情", "火情"),
+        ("续报三：三分场火情", "三分场火情"),
+        ("【第二次续报】【紧急】火情", "【紧急】火情"),
+        ("关于三分场林下地表火情况的续报", "关于三分场林下地表火情况的"),
+        ("关于砂石场边坡局部垮塌的续报（二）", "关于砂石场边坡局部垮塌的（二）"),
+        ("关于二分场林下火情的终报", "关于二分场林下火情的"),
+        ("关于二分场发生林下火情的报告", "关于二分场发生林下火情的报告"),
+    ],
+)
+def test_without_followup_marker(title: str, expected: str) -> None:
+    assert without_followup_marker(title) == expected
+
+
+def test_the_dedupe_engine_finds_a_first_report_by_the_same_marker_rule() -> None:
+    for title in ("【续报二】三分场林下地表火情况", "关于三分场林下地表火情况的终报"):
+        assert initial_title(title) == clean_title(without_followup_marker(title))
+    assert initial_title("【续报二】三分场林下地表火情况") == "三分场林下地表火情况"
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
         ("信息员名单", True),
         ("信息员", True),
         ("信息员张三、李四", True),
@@ -335,6 +360,35 @@ def test_detect_followup(title: str, expected: str | None) -> None:
 )
 def test_is_roster_title(title: str, expected: bool) -> None:
     assert is_roster_title(title) is expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("信息员张三", "张三"),
+        ("信息员：李四", "李四"),
+        ("信息员： 李四", "李四"),
+        ("信息员 王芳 13900000000", "王芳"),
+        ("信息员欧阳娜娜", "欧阳娜娜"),
+        ("信息员张三、李四", "张三"),
+        ("信息员阿依古丽·买买提", "阿依古丽·买买提"),
+        ("信息员：热合曼•艾山", "热合曼•艾山"),
+        ("信息员变更为王五", "王五"),
+        ("关于更换信息员为马晓燕的报告", "马晓燕"),
+        ("张三（信息员）", "张三"),
+        ("信息员名单", None),
+        ("信息员名单：张三、李四", None),  # several names: the sender's own name decides
+        ("信息员", None),
+        ("报送信息员", None),
+        ("关于调整本单位信息员的报告", None),
+        ("信息员变更", None),
+        ("信息员培训会", None),
+        ("信息员张三报送近期工作", None),  # no name boundary: not guessed
+        ("", None),
+    ],
+)
+def test_officer_name(title: str, expected: str | None) -> None:
+    assert officer_name(title) == expected
 
 
 @pytest.mark.parametrize("row", [row for row in ROWS if row.unit is not None])

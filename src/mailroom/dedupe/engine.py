@@ -12,7 +12,6 @@ of an item is never overridden.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -25,14 +24,12 @@ from mailroom.dedupe import index
 from mailroom.dedupe.normalize import MIN_PIECE, Content, Normalized, clean_title, normalize
 from mailroom.dedupe.signature import Sketch, similarity, sketch
 from mailroom.dedupe.verdict import Features, Match, compare, status_for
+from mailroom.rules.markers import without_followup_marker
 from mailroom.vocabulary import JUDGED
 
 MAX_CANDIDATES = 8         # stored items loaded per decision, most band keys shared first
 MIN_JACCARD = 0.3          # estimated trigram Jaccard below which a pair is not scored:
                            # content that similar has fuzz.ratio < 60, too low for any verdict
-_FOLLOWUP_WORD = re.compile(
-    r"[\[【〔(（]?\s*(?:第[一二三四五六七八九十\d]+次)?(?:续报|终报)[一二三四五六七八九十\d]*"
-    r"\s*[\]】〕)）]?\s*[:：]?")
 
 
 @dataclass(frozen=True)
@@ -48,7 +45,7 @@ class Item:
 
 def initial_title(title: str) -> str:
     """A follow-up's title without its 续报 / 终报 word, for finding its 初报."""
-    return clean_title(_FOLLOWUP_WORD.sub("", title))
+    return clean_title(without_followup_marker(title))
 
 
 def _detail(match: Match) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mailroom.parsing.letter import Letter
+from mailroom.rules import automatic
 
 OWN_HEADER = "X-Mailroom"
 COMMAND_WORDS = ("撤销采用", "采用", "批示", "约稿", "分配", "确认重复", "不是重复")
@@ -26,16 +27,13 @@ class ClassifyContext:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Classification:
     kind: str
     reason: str  # why the rule matched, for the record
 
 
 Rule = Callable[[Letter, ClassifyContext], str | None]
 
-_NO_REPLY_LOCALPARTS = re.compile(
-    r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)$", re.IGNORECASE
-)
 _BOUNCE_SUBJECT = re.compile(
     r"^(undeliverable|undelivered mail|delivery status notification|delivery failure|"
     r"mail delivery failed|returned mail|failure notice|系统退信|邮件投递失败|投递失败)",
@@ -46,10 +44,6 @@ _AUTO_REPLY_SUBJECT = re.compile(
     r"外出|休假自动)",
     re.IGNORECASE,
 )
-
-
-def _localpart(address: str) -> str:
-    return address.split("@", 1)[0]
 
 
 def own_mail(letter: Letter, context: ClassifyContext) -> str | None:
@@ -64,37 +58,25 @@ def bounce(letter: Letter, context: ClassifyContext) -> str | None:
     report_type = letter.header("Content-Type").lower()
     if letter.content_type == "multipart/report" or "report-type=delivery-status" in report_type:
         return "multipart/report (delivery status notification)"
-    if letter.return_path == "":
-        return "null return path <>"
-    if _NO_REPLY_LOCALPARTS.match(_localpart(letter.sender)):
-        return f"sent by {letter.sender}"
+    reason = automatic.null_return_path(letter) or automatic.daemon_address(letter.sender)
+    if reason:
+        return reason
     if _BOUNCE_SUBJECT.match(letter.subject.strip()):
         return "delivery failure subject"
     return None
 
 
 def auto_reply(letter: Letter, context: ClassifyContext) -> str | None:
-    auto_submitted = letter.header("Auto-Submitted").strip().lower()
-    if auto_submitted and not auto_submitted.startswith("no"):
-        return f"Auto-Submitted: {auto_submitted}"
-    for header in ("X-Autoreply", "X-Autorespond"):
-        if letter.has_header(header):
-            return f"has {header}"
-    if letter.header("Precedence").strip().lower() == "auto_reply":
-        return "Precedence: auto_reply"
+    reason = automatic.auto_submitted(letter) or automatic.auto_reply_headers(letter)
+    if reason:
+        return reason
     if _AUTO_REPLY_SUBJECT.match(letter.subject.strip()):
         return "auto-reply subject"
     return None
 
 
 def mailing_list(letter: Letter, context: ClassifyContext) -> str | None:
-    list_headers = sorted(name for name in letter.headers if name.startswith("list-"))
-    if list_headers:
-        return f"list headers: {', '.join(list_headers)}"
-    precedence = letter.header("Precedence").strip().lower()
-    if precedence in ("bulk", "junk", "list"):
-        return f"Precedence: {precedence}"
-    return None
+    return automatic.list_headers(letter) or automatic.bulk_precedence(letter)
 
 
 def office_command(letter: Letter, context: ClassifyContext) -> str | None:
@@ -124,9 +106,9 @@ RULES: Sequence[tuple[str, Rule]] = (
 )
 
 
-def classify(letter: Letter, context: ClassifyContext) -> Verdict:
+def classify(letter: Letter, context: ClassifyContext) -> Classification:
     for kind, rule in RULES:
         reason = rule(letter, context)
         if reason is not None:
-            return Verdict(kind, reason)
-    return Verdict(SUBMISSION, "")
+            return Classification(kind, reason)
+    return Classification(SUBMISSION, "")

@@ -2,24 +2,19 @@
 
 The classifier already keeps bounces, auto-replies and list mail out of the submissions;
 these rules are the last guard before anything is queued to a sender, so they check the
-same signs again, plus the rate cap and the backlog cut-off. Each rule returns why we
+same signs again (``automatic``: the one definition of each), plus our own address, the
+rate cap and the backlog cut-off. Each rule returns why we
 must not reply, or None. Pure: the caller counts what was already sent and passes it in.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from mailroom.parsing.letter import Letter
-
-_NO_REPLY_LOCALPART = re.compile(
-    r"^(mailer-daemon|mail-daemon|mailerdaemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply"
-    r"|bounces?|notifications?-?noreply)([+-].*)?$",
-    re.IGNORECASE,
-)
+from mailroom.rules import automatic
 
 
 @dataclass(frozen=True)
@@ -39,7 +34,7 @@ def no_sender(letter: Letter, context: ReplyContext) -> str | None:
 
 
 def null_return_path(letter: Letter, context: ReplyContext) -> str | None:
-    return "null return path <>" if letter.return_path == "" else None
+    return automatic.null_return_path(letter)
 
 
 def own_address(letter: Letter, context: ReplyContext) -> str | None:
@@ -49,25 +44,15 @@ def own_address(letter: Letter, context: ReplyContext) -> str | None:
 
 
 def no_reply_address(letter: Letter, context: ReplyContext) -> str | None:
-    localpart = letter.sender.split("@", 1)[0]
-    return f"no-reply address {letter.sender}" if _NO_REPLY_LOCALPART.match(localpart) else None
+    return automatic.no_reply_address(letter.sender)
 
 
-def list_headers(letter: Letter, context: ReplyContext) -> str | None:
-    found = sorted(name for name in letter.headers if name.startswith("list-"))
-    return f"list headers: {', '.join(found)}" if found else None
+def list_mail(letter: Letter, context: ReplyContext) -> str | None:
+    return automatic.list_headers(letter) or automatic.bulk_precedence(letter)
 
 
-def precedence(letter: Letter, context: ReplyContext) -> str | None:
-    value = letter.header("Precedence").strip().lower()
-    return f"Precedence: {value}" if value in ("bulk", "junk", "list", "auto_reply") else None
-
-
-def auto_submitted(letter: Letter, context: ReplyContext) -> str | None:
-    value = letter.header("Auto-Submitted").strip().lower()
-    if value and value.split(";", 1)[0].strip() != "no":
-        return f"Auto-Submitted: {value}"
-    return None
+def auto_reply(letter: Letter, context: ReplyContext) -> str | None:
+    return automatic.auto_submitted(letter) or automatic.auto_reply_headers(letter)
 
 
 def rate_cap(letter: Letter, context: ReplyContext) -> str | None:
@@ -85,8 +70,8 @@ def too_old(letter: Letter, context: ReplyContext) -> str | None:
 
 
 RULES: Sequence[Rule] = (
-    no_sender, null_return_path, own_address, no_reply_address, list_headers, precedence,
-    auto_submitted, too_old, rate_cap,
+    no_sender, null_return_path, own_address, no_reply_address, list_mail, auto_reply,
+    too_old, rate_cap,
 )
 
 
