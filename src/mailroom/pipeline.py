@@ -34,6 +34,7 @@ from mailroom.handlers import HANDLERS, Incoming, Roster, Services
 from mailroom.mailbox.base import FetchedMail, MailKey, MailSource
 from mailroom.outbox.outgoing import Outgoing
 from mailroom.outbox.sender import DrainReport
+from mailroom.parsing.letter import not_a_message
 from mailroom.preparing import Prepared, Preparer
 from mailroom.rules.classify import ClassifyContext, classify
 from mailroom.rules.subject import UnitName, parse_subject
@@ -185,13 +186,23 @@ class Pipeline:
         batch found already recorded (else this mail is looked up on its own); `prepared`:
         the mail parsed and stored by a worker (else that is done here)."""
         raw_sha256 = sha256_hex(mail.raw)
+        if known is None:
+            known = self._recorded_among([mail])
+        existing = known.kind_of(mail.key, raw_sha256)
+        if existing is not None:
+            return self._already_recorded(mail.key, existing)
+        why_not = not_a_message(mail.raw)
+        if why_not is not None:  # nothing to parse, number or answer: failed at once (R13)
+            if prepared is not None:
+                prepared.cancel()
+            log.warning("uid %s is not a mail message (%s); moving it to the failed folder",
+                        mail.key.uid, why_not)
+            outcome = self._record_failed(mail, raw_sha256, f"not a mail message: {why_not}")
+            if outcome.disposition == "failed":
+                known.add(mail.key, raw_sha256, Kind.FAILED)
+            return outcome
         try:
             with self.sessions.begin() as session:
-                if known is None:
-                    known = queries.recorded_among(session, [mail.key], [raw_sha256])
-                existing = known.kind_of(mail.key, raw_sha256)
-                if existing is not None:
-                    return self._already_recorded(mail.key, existing)
                 if prepared is None:
                     prepared = self.preparer.submit([(mail, raw_sha256)])[0]
                 with self._timed("parse (waiting for the workers)"):

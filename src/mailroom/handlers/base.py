@@ -23,7 +23,7 @@ from mailroom.mailbox.base import FetchedMail
 from mailroom.outbox.outgoing import Outgoing
 from mailroom.parsing.letter import Letter
 from mailroom.preparing import Prepared
-from mailroom.rules.classify import Verdict as Classification  # renamed on h-rules
+from mailroom.rules.classify import Classification
 from mailroom.rules.subject import ParsedSubject
 from mailroom.store import queries
 from mailroom.store.models import StoredAttachment

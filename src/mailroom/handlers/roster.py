@@ -3,14 +3,11 @@ names, and confirms it — or says why it could not and how to."""
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy.orm import Session
 
 from mailroom.handlers.base import Incoming, Services, base_detail, record_message
+from mailroom.rules.roster import officer_name
 from mailroom.store import queries
-
-_OFFICER_NAME = re.compile(r"信息员[:：\s]*(?!名单)([\u4e00-\u9fff·]{2,5})")
 
 
 class RosterHandler:
@@ -22,8 +19,7 @@ class RosterHandler:
             why = "no sender address"
         elif unit is None:
             why = "no unit recognised in the subject"
-        found = _OFFICER_NAME.search(incoming.subject.title or letter.subject)
-        name = found.group(1) if found else letter.sender_name
+        name = officer_name(incoming.subject.title or letter.subject) or letter.sender_name
         reply = services.outgoing.plan_reply(session, letter, "roster")
         detail = base_detail(incoming)
         if why:
