@@ -229,7 +229,7 @@ def test_review_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixt
         assert code == 0 and "duplicate -> counted" in out and "刘婧" in out
         code, out, _ = run("review", "201905-0002", "--duplicate")
         assert code == 0 and "counted -> duplicate of 201905-0001" in out
-        assert run("review", "201905-0009", "--distinct")[0] == 1
+        assert run("review", "201905-0009", "--distinct")[0] == 2  # unknown: a usage error
         code, _, err = run("review", "201905-0002", "--distinct", "--of", "201905-0001")
         assert code == 2 and "--of" in err
         assert run("review", "201905-0002")[0] == 2

@@ -9,21 +9,21 @@ import argparse
 import getpass
 import json
 import logging
-import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from mailroom import __version__, daemon, listing, officers
 from mailroom.app import App
-from mailroom.config import Settings, config_path, load_settings
+from mailroom.config import config_path, load_settings
 from mailroom.dedupe import review
 from mailroom.errors import ConfigError, InvalidInput, MailroomError
 from mailroom.store.database import require_current_schema, upgrade
+from mailroom.vocabulary import is_month, parse_number
 
 log = logging.getLogger("mailroom")
-
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class UsageError(Exception):
@@ -36,9 +36,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _month(value: str) -> str:
-    if not _MONTH.match(value):
+    if not is_month(value):
         raise argparse.ArgumentTypeError(f"month must be YYYY-MM, got {value!r}")
     return value
+
+
+def _number(value: str) -> str:
+    number = parse_number(value)
+    if number is None:
+        raise argparse.ArgumentTypeError(f"a submission number is YYYYMM-NNNN (or YYYYMMNNNN), "
+                                         f"got {value!r}")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,14 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
         listed.add_argument("--format", choices=("text", "json"), default="text")
     review = commands.add_parser("review", help="the office's decision on a duplicate verdict "
                                  "(R3)")
-    review.add_argument("number", help="the submission, YYYYMM-NNNN")
+    review.add_argument("number", type=_number, help="the submission, YYYYMM-NNNN")
     decision = review.add_mutually_exclusive_group(required=True)
     decision.add_argument("--duplicate", action="store_true",
                           help="a duplicate: not counted (of its matched first report, or --of)")
     decision.add_argument("--distinct", action="store_true",
                           help="not a duplicate: counted")
-    review.add_argument("--of", metavar="NUMBER", help="with --duplicate: the earlier item it "
-                        "repeats")
+    review.add_argument("--of", metavar="NUMBER", type=_number,
+                        help="with --duplicate: the earlier item it repeats")
     review.add_argument("--by", help="who decided (default: the login name)")
     _add_officer_commands(commands)
     return parser
@@ -104,6 +112,8 @@ def _configure_logging(verbose: bool) -> None:
     )
     logging.getLogger("mailparser").setLevel(logging.CRITICAL)
     logging.getLogger("imapclient").setLevel(logging.WARNING)
+    # "Context impl SQLiteImpl." on every schema look-up; `db upgrade` prints the revision
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed PDFs are noted per mail
 
 
@@ -129,15 +139,16 @@ def cmd_check(app: App, args: argparse.Namespace) -> int:
     for label, probe in daemon.checks(app):
         try:
             detail = probe()
-        except MailroomError as exc:
+        except (MailroomError, OperationalError) as exc:
             failures += 1
-            print(f"FAIL {label}: {exc}")
+            print(f"FAIL {label}: {_reason(exc)}")
         else:
             print(f"ok   {label}: {detail}")
     return 1 if failures else 0
 
 
 def cmd_list(app: App, args: argparse.Namespace) -> int:
+    require_current_schema(app.engine)
     with app.sessions() as session:
         if args.command == "submissions":
             rows = listing.submission_rows(session, args.month, app.settings.zone)
@@ -181,6 +192,7 @@ def cmd_review(app: App, args: argparse.Namespace) -> int:
     if args.of is not None and not args.duplicate:
         raise UsageError("mailroom review: --of goes with --duplicate")
     by = args.by or getpass.getuser()
+    require_current_schema(app.engine)
     with app.sessions.begin() as session:
         outcome = review.review(session, args.number, duplicate=args.duplicate, of=args.of,
                                 by=by, at=app.clock.now())
@@ -201,33 +213,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except UsageError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        return _failed(exc)
     _configure_logging(args.verbose)
     try:
-        settings: Settings = load_settings(config_path(args.config))
-    except ConfigError as exc:
-        print(f"mailroom: config error: {exc}", file=sys.stderr)
-        return 2
-    app = App.build(settings)
+        app = App.build(load_settings(config_path(args.config)))
+    except MailroomError as exc:
+        return _failed(exc)
     try:
         return COMMANDS[args.command](app, args)
-    except UsageError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except ConfigError as exc:
-        print(f"mailroom: config error: {exc}", file=sys.stderr)
-        return 2
-    except InvalidInput as exc:
-        print(f"mailroom: {exc}", file=sys.stderr)
-        return 2
-    except MailroomError as exc:
-        print(f"mailroom: {exc}", file=sys.stderr)
-        return 1
+    except (UsageError, MailroomError, OperationalError, OSError) as exc:
+        return _failed(exc, app)
     except KeyboardInterrupt:
         return 1
     finally:
         app.close()
+
+
+def _failed(exc: Exception, app: App | None = None) -> int:
+    """One line on stderr; the exit code (SPEC): 2 for a usage or config error (an argument
+    naming what does not exist is one), 1 for any other failure."""
+    if isinstance(exc, UsageError):
+        print(exc, file=sys.stderr)
+        return 2
+    if isinstance(exc, OperationalError):  # unreachable server, unopenable file, locked
+        where = app.engine.url.render_as_string(hide_password=True) if app else "the database"
+        print(f"mailroom: cannot use {where}: {_reason(exc)}", file=sys.stderr)
+        return 1
+    if isinstance(exc, ConfigError):
+        print(f"mailroom: config error: {exc}", file=sys.stderr)
+        return 2
+    print(f"mailroom: {_reason(exc)}", file=sys.stderr)
+    return 2 if isinstance(exc, InvalidInput) else 1
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, in one line: a driver's message without SQLAlchemy's SQL and
+    background lines; a file system error with its path."""
+    if isinstance(exc, OperationalError):
+        return (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    return str(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,12 +1,15 @@
 """The TOML config, loaded and validated once into typed settings (SPEC: Config).
 
-pydantic does the type checking and rejects unknown keys; this module turns its errors
-into one line that names the file, the key and what is expected, resolves relative paths
-against the config file's folder, and reads passwords without ever putting them in a repr.
+pydantic does the type checking, strictly (a boolean is not an integer, a string is not a
+number), and rejects unknown keys; this module turns its errors into one line that names the
+file, the key and what is expected, checks what pydantic cannot (the roster's names, aliases
+and addresses, the database URL, the cron strings), resolves relative paths against the config
+file's folder, and reads passwords without ever putting them in a repr or a message.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import tomllib
@@ -15,6 +18,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -25,6 +29,9 @@ from pydantic import (
 )
 
 from mailroom.errors import ConfigError
+from mailroom.rules.units import roster_problems
+from mailroom.schedule import cron
+from mailroom.store.database import check_database_url
 
 CONFIG_ENV = "MAILROOM_CONFIG"
 DEFAULT_CONFIG = "mailroom.toml"
@@ -33,9 +40,22 @@ Action = Literal["warn", "reject"]
 Security = Literal["tls", "starttls", "plain"]
 Port = Annotated[int, Field(ge=1, le=65535)]
 
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")  # as officers.add_officer
+
+
+def _mail_address(value: str) -> str:
+    if not _ADDRESS.match(value):
+        raise ValueError("expected a mail address such as name@example.cn")
+    return value
+
+
+Address = Annotated[str, AfterValidator(_mail_address)]
+Label = Annotated[str, Field(min_length=1)]
+
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True,
+                              strict=True)
 
 
 class PasswordSource(Section):
@@ -132,6 +152,12 @@ class SmtpSettings(PasswordSource):
 class DatabaseSettings(Section):
     url: str = "sqlite:///var/mailroom.db"
 
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, url: str) -> str:
+        check_database_url(url)
+        return url
+
 
 class StorageSettings(Section):
     path: str = "var/store"
@@ -142,7 +168,7 @@ class OutboxSettings(Section):
 
 
 class OfficeSettings(Section):
-    addresses: list[str] = ["office@example.cn"]
+    addresses: list[Address] = ["office@example.cn"]
 
 
 class QuotaSettings(Section):
@@ -203,10 +229,10 @@ class ScoringSettings(Section):
 
 
 class Unit(Section):
-    name: Annotated[str, Field(min_length=1)]
-    aliases: list[str] = []
-    officers: list[str] = []
-    heads: list[str] = []
+    name: Label
+    aliases: list[Label] = []
+    officers: list[Address] = []
+    heads: list[Address] = []
     quota: Annotated[int, Field(ge=0)] | None = None
 
 
@@ -220,6 +246,12 @@ class ScheduleSettings(Section):
     reminder: str = "0 9 20 * *"
     monthly_report: str = "0 9 28 * *"
     annual_report: str = "0 9 31 12 *"
+
+    @field_validator("digest", "reminder", "monthly_report", "annual_report")
+    @classmethod
+    def _standard_cron(cls, text: str) -> str:
+        cron.parse(text)  # a CronError is a ValueError saying what is wrong
+        return text
 
 
 class Settings(Section):
@@ -247,10 +279,9 @@ class Settings(Section):
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from None
-        names = [unit.name for unit in self.units]
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
-            raise ValueError(f"units: name given more than once: {', '.join(repeated)}")
+        problems = roster_problems(self.units)
+        if problems:
+            raise ValueError("units: " + "; ".join(problems))
         return self
 
     @property
@@ -307,24 +338,55 @@ def resolve_sqlite_url(url: str, base: Path) -> str:
     return prefix + str((base / path).resolve())
 
 
-def _describe(error: Any) -> str:
-    location = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return f"unknown key {location!r}"
-    if kind == "missing":
-        return f"missing required key {location!r}"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    given = error.get("input")
-    shown = "" if isinstance(given, (dict, list)) or "password" in location else f" (got {given!r})"
-    return f"key {location!r}: {message}{shown}"
+_EXPECTED = {
+    "int_type": "expected an integer", "float_type": "expected a number",
+    "string_type": "expected a string", "bool_type": "expected true or false",
+    "list_type": "expected a list", "model_type": "expected a table",
+    "dict_type": "expected a table",
+}
+_SECRET_KEYS = ("password", "webhook_url")  # a robot's URL holds its access token
+
+
+def _describe(error: Any, data: dict[str, Any]) -> str:
+    location = ".".join(str(part) for part in error["loc"])
+    message = _EXPECTED.get(error["type"], str(error["msg"]).removeprefix("Value error, "))
+    if not location:
+        return message
+    key = f"{location!r}{_unit_named(error['loc'], data)}"
+    if error["type"] == "extra_forbidden":
+        return f"unknown key {key}"
+    if error["type"] == "missing":
+        return f"missing required key {key}"
+    return f"key {key}: {message}{_shown(location, error.get('input'))}"
+
+
+def _unit_named(location: tuple[Any, ...], data: dict[str, Any]) -> str:
+    """ (unit '执法大队')" for a key inside a [[units]] table that has a name."""
+    if len(location) < 3 or location[0] != "units" or not isinstance(data.get("units"), list):
+        return ""
+    unit = data["units"][location[1]]
+    name = unit.get("name") if isinstance(unit, dict) else None
+    return f" (unit {name!r})" if isinstance(name, str) else ""
+
+
+def _shown(location: str, given: Any) -> str:
+    """The value a message may show: never a password or a secret, a URL without one."""
+    if isinstance(given, (dict, list)) or any(key in location for key in _SECRET_KEYS):
+        return ""
+    if location == "database.url" and isinstance(given, str):
+        return f" (got {_without_password(given)!r})"
+    return f" (got {given!r})"
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", url)
 
 
 def parse_settings(data: dict[str, Any], source: str = "<config>") -> Settings:
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(_describe(error) for error in exc.errors())
+        problems = "; ".join(_describe(error, data) for error in exc.errors())
         raise ConfigError(f"{source}: {problems}") from None
 
 
@@ -342,9 +404,7 @@ def load_settings(path: Path) -> Settings:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: config file is not UTF-8") from None
+        data = tomllib.loads(_decode(raw, path))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     _resolve_paths(data, path.resolve().parent)
@@ -352,3 +412,21 @@ def load_settings(path: Path) -> Settings:
     if settings.imap is None and settings.maildir is None:
         raise ConfigError(f"{path}: no mailbox configured: add an [imap] or a [maildir] section")
     return settings
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    """The file's text: UTF-8, with or without the BOM Windows Notepad writes; any other
+    encoding is refused with what to do."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in raw[:512]:
+        raise ConfigError(f"{path}: config file is UTF-16 encoded: save it as UTF-8")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        try:
+            raw.decode("gbk")
+            looks = " (it looks GBK / GB2312 encoded)"
+        except UnicodeDecodeError:
+            looks = ""
+        raise ConfigError(f"{path}: config file is not UTF-8{looks}, line {line}: "
+                          "save it as UTF-8") from None

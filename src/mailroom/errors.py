@@ -35,5 +35,5 @@ class InvalidInput(MailroomError):
     """A command's arguments name something that does not exist or cannot be done (exit 2)."""
 
 
-class ReviewError(MailroomError):
+class ReviewError(InvalidInput):
     """An office review that cannot be applied (unknown number, a later first report…)."""

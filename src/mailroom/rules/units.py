@@ -9,6 +9,11 @@ one differing character of five still scores 80:
   character ("望远" for "望洪", "财政股" for "财务股", "林草" for "林业") means another unit;
 * the best unit must lead the runner-up by more than ``AMBIGUITY_MARGIN``.
 
+``roster_problems`` checks, once when the config is loaded, that the roster cannot credit a
+mail to the wrong unit: every name and alias names one unit only, compared as the matcher
+compares them (``folding.key``), and an officer's address belongs to one unit only
+(addresses compare case-insensitively).
+
 ``partial_ratio`` and ``WRatio`` are not used: they score any substring 100 / 90
 ("林业站" against both 望洪林业站 and 望远林业站; "自然资源局" → 80 against
 自然资源综合执法大队), and the ``token_*`` scorers see a CJK title as one token.
@@ -20,6 +25,7 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
@@ -112,3 +118,43 @@ def match_unit(text: str, units: Sequence[UnitName]) -> tuple[str, float] | None
     if exact is not None:
         return exact, 100.0
     return _fuzzy(variants, pairs)
+
+
+# --- the roster's consistency (checked at config load) ------------------------------------
+
+
+class RosterUnit(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def aliases(self) -> list[str]: ...
+    @property
+    def officers(self) -> list[str]: ...
+
+
+def roster_problems(units: Sequence[RosterUnit]) -> list[str]:
+    """What makes the roster ambiguous, one phrase each naming the units; [] when nothing."""
+    by_name: dict[str, list[str]] = {}
+    for unit in units:
+        by_name.setdefault(key(unit.name), []).append(unit.name)
+    problems = [f"name given more than once: {' / '.join(dict.fromkeys(names))}"
+                for names in by_name.values() if len(names) > 1]
+    named = {key: names[0] for key, names in by_name.items()}
+    aliased: dict[str, str] = {}
+    officers: dict[str, str] = {}
+    for unit in units:
+        for alias in unit.aliases:
+            other = named.get(key(alias), unit.name)
+            if other != unit.name:
+                problems.append(f"alias {alias!r} of {unit.name!r} is the name of the unit "
+                                f"{other!r}")
+            owner = aliased.setdefault(key(alias), unit.name)
+            if owner != unit.name:
+                problems.append(f"alias {alias!r} is given to both {owner!r} and "
+                                f"{unit.name!r}")
+        for address in unit.officers:
+            owner = officers.setdefault(address.lower(), unit.name)
+            if owner != unit.name:
+                problems.append(f"officer {address!r} is listed under both {owner!r} and "
+                                f"{unit.name!r}")
+    return list(dict.fromkeys(problems))

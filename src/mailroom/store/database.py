@@ -10,15 +10,18 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from mailroom.errors import StoreError
+from mailroom.errors import ConfigError, StoreError
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SUPPORTED_URLS = "sqlite:///PATH or postgresql+psycopg://user@host/db"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -33,17 +36,51 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def check_database_url(url: str) -> None:
+    """Raise ValueError, saying what is supported, for a URL mailroom cannot use. The form
+    only: whether the server is there and the driver installed shows when connecting."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise ValueError(f"not a database URL: use {SUPPORTED_URLS}") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        remote = parsed.host or parsed.username or parsed.port
+        if parsed.get_driver_name() != "pysqlite" or remote or parsed.database in (None, "",
+                                                                                 ":memory:"):
+            raise ValueError("SQLite is a file: use sqlite:///PATH")
+    elif backend == "postgresql":
+        if parsed.get_driver_name() != "psycopg":
+            raise ValueError("PostgreSQL goes through the psycopg driver: use "
+                             "postgresql+psycopg://user@host/db")
+    else:
+        raise ValueError(f"{backend} databases are not supported: use {SUPPORTED_URLS}")
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout. A URL no
+    engine can be made for is a ConfigError saying what is supported."""
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite":
+            return create_engine(url, pool_pre_ping=True)
         engine = create_engine(url)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        raise ConfigError(f"database.url: not a database URL mailroom can use: "
+                          f"use {SUPPORTED_URLS}") from None
+    except ImportError as exc:
+        extra = " (pip install 'mailroom[postgres]')" if "psycopg" in str(exc) else ""
+        raise ConfigError(f"database.url: the driver for {parsed.drivername} is not installed"
+                          f"{extra}: {exc}") from None
+    database = parsed.database or ""
+    if database and database != ":memory:":
+        try:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder of the database {database}: "
+                             f"{exc.strerror}") from None
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -59,7 +96,11 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 
 def upgrade(engine: Engine) -> str:
     """Create or migrate the schema to the newest revision; returns that revision."""
-    command.upgrade(_alembic_config(engine), "head")
+    try:
+        command.upgrade(_alembic_config(engine), "head")
+    except CommandError as exc:  # a revision this mailroom does not know
+        raise StoreError(f"cannot upgrade the database: {exc} (was it made by a newer "
+                         "mailroom?)") from None
     return current_revision(engine) or ""
 
 

@@ -1,0 +1,1 @@
+"""Scheduled jobs (SPEC: Schedule): the cron strings of `[schedule]` and their triggers."""
