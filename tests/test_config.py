@@ -28,7 +28,8 @@ def test_example_config_documents_and_accepts_every_key(tmp_path: Path) -> None:
     sections = {key for key, value in data.items() if isinstance(value, dict | list)}
     assert {"database", "storage", "imap", "maildir", "smtp", "outbox", "office", "quota",
             "dedupe", "receipts", "checks", "urgent", "scoring", "units",
-            "adoption_channels", "schedule"} <= sections
+            "adoption_channels", "schedule", "web"} <= sections
+    assert settings.office.name == "" and settings.web.listen == "127.0.0.1:8025"
 
 
 def test_defaults_match_spec(tmp_path: Path) -> None:
@@ -40,6 +41,7 @@ def test_defaults_match_spec(tmp_path: Path) -> None:
     assert settings.schedule.digest == "0 17 * * *"
     assert settings.database.url == f"sqlite:///{tmp_path.resolve() / 'var/mailroom.db'}"
     assert settings.storage.path == str(tmp_path.resolve() / "var/store")
+    assert settings.web.secret_file == str(tmp_path.resolve() / "var/web.secret")
 
 
 def test_relative_paths_are_relative_to_the_config_folder(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from mailroom.app import App
 from mailroom.daemon import poll_once
+from mailroom.errors import StoreError
 from mailroom.listing import message_rows, submission_rows
 from mailroom.mailbox.base import FetchedMail, MailKey
 from mailroom.mailbox.maildir import MaildirSource
@@ -232,3 +233,36 @@ def test_the_last_resort_failed_row_takes_nothing_from_the_mail() -> None:
     assert (row["sender"], row["subject"], row["message_id"]) == ("", "", "")
     assert row["reason"] == "ValueError: \\u574f" and row["reason"].isascii()
     assert row["kind"] == "failed" and row["raw_size"] == len(mail.raw)
+
+
+def test_an_unusable_store_stops_the_pass_and_blames_no_mail(
+    make_app: Callable[..., App], tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    app = make_app(storage={"path": str(tmp_path / "a-file" / "store")})
+    mail = FetchedMail(MailKey("test", 1, "1"), make_mail("执法大队+存储故障"),
+                       datetime(2019, 5, 2, 1, tzinfo=UTC), 1)
+    with pytest.raises(StoreError, match=r"storage .*a-file/store is not writable"):
+        app.pipeline().process(mail)
+    with app.sessions() as session:
+        assert session.scalars(select(ProcessingFailure)).all() == []
+        assert session.scalars(select(Message)).all() == []
+
+
+def test_something_that_is_not_a_mail_is_failed_at_once_without_a_number(
+    make_app: Callable[..., App]
+) -> None:
+    app = make_app()
+    at = datetime(2019, 5, 15, 9, tzinfo=CST)
+    deliver(inbox(app), b"", at)
+    deliver(inbox(app), bytes(range(256)) * 4, at + timedelta(minutes=1))
+    deliver(inbox(app), make_mail("执法大队+正常信息"), at + timedelta(minutes=2))
+    report = poll_once(app)
+    assert [o.disposition for o in report.outcomes] == ["failed", "failed", "processed"]
+    with app.sessions() as session:
+        listed = message_rows(session, "2019-05", app.settings.zone)
+        numbers = [s.number for s in session.scalars(select(Submission))]
+    assert [r["kind"] for r in listed] == ["failed", "failed", "submission"]
+    assert all(r["reason"].startswith("not a mail message: ") for r in listed[:2])
+    assert numbers == ["201905-0001"]
+    assert len(maildir_files(inbox(app), ".mailroom.failed")) == 2

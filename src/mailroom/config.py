@@ -169,6 +169,7 @@ class OutboxSettings(Section):
 
 class OfficeSettings(Section):
     addresses: list[Address] = ["office@example.cn"]
+    name: str = ""  # the bureau, e.g. "永宁县自然资源局": bulletin titles, mail signatures
 
 
 class QuotaSettings(Section):
@@ -254,6 +255,11 @@ class ScheduleSettings(Section):
         return text
 
 
+class WebSettings(Section):
+    listen: str = "127.0.0.1:8025"
+    secret_file: str = "var/web.secret"  # created (0600) when missing
+
+
 class Settings(Section):
     timezone: str = "Asia/Shanghai"
     database: DatabaseSettings = DatabaseSettings()
@@ -272,6 +278,7 @@ class Settings(Section):
     units: list[Unit] = []
     adoption_channels: list[AdoptionChannel] = []
     schedule: ScheduleSettings = ScheduleSettings()
+    web: WebSettings = WebSettings()
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -307,7 +314,7 @@ class Settings(Section):
 _PATH_KEYS = {
     ("storage", "path"), ("outbox", "path"), ("maildir", "path"),
     ("imap", "ca_file"), ("imap", "password_file"),
-    ("smtp", "ca_file"), ("smtp", "password_file"),
+    ("smtp", "ca_file"), ("smtp", "password_file"), ("web", "secret_file"),
 }
 
 
@@ -322,9 +329,10 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
         database["url"] = resolve_sqlite_url(database["url"], base)
     elif "database" not in data:
         data["database"] = {"url": resolve_sqlite_url(DatabaseSettings().url, base)}
-    for section, key in (("storage", "path"), ("outbox", "path")):
-        if section not in data:
-            data[section] = {key: str((base / getattr(Settings(), section).path).resolve())}
+    for section, key in (("storage", "path"), ("outbox", "path"), ("web", "secret_file")):
+        table = data.setdefault(section, {})
+        if isinstance(table, dict) and key not in table:
+            table[key] = str((base / getattr(getattr(Settings(), section), key)).resolve())
 
 
 def resolve_sqlite_url(url: str, base: Path) -> str:

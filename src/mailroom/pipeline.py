@@ -30,6 +30,7 @@ from mailroom import officers
 from mailroom.clock import Clock
 from mailroom.config import Settings
 from mailroom.dedupe.engine import Dedupe
+from mailroom.errors import StoreError
 from mailroom.handlers import HANDLERS, Incoming, Roster, Services
 from mailroom.mailbox.base import FetchedMail, MailKey, MailSource
 from mailroom.outbox.outgoing import Outgoing
@@ -210,8 +211,8 @@ class Pipeline:
                 with self._timed("record (incl. first report, replies)"):
                     incoming = self._incoming(mail, raw_sha256, ready)
                     number = HANDLERS[incoming.kind].handle(session, incoming, self.services)
-        except OperationalError:
-            raise  # the database itself is unavailable: stop the pass, blame no mail
+        except (OperationalError, StoreError):
+            raise  # the database or the file store is unavailable: stop, blame no mail
         except IntegrityError:
             # recorded meanwhile (the unique location / hash constraints are the last guard)
             with self.sessions() as session:
@@ -263,12 +264,7 @@ class Pipeline:
         """Record the mail as `failed` with `reason`. This path must not fail in turn: when
         the row with what its headers say cannot be written, a bare row (location, hash,
         time, reason in ASCII) is; the raw bytes in the file store keep the truth."""
-        try:
-            raw_path = self.files.put_raw(mail.raw, raw_sha256)
-        except OSError as exc:
-            log.error("uid %s: cannot store the raw mail (%s); it stays in the inbox",
-                      mail.key.uid, exc)
-            return Outcome(mail.key, "retry")
+        raw_path = self.files.put_raw(mail.raw, raw_sha256)  # StoreError: the pass stops
         for build in (_failed_row, _bare_failed_row):
             try:
                 row = build(mail, raw_sha256, raw_path, reason, self.clock.now())

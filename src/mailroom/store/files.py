@@ -14,6 +14,8 @@ import re
 import tempfile
 from pathlib import Path, PurePosixPath
 
+from mailroom.errors import StoreError
+
 _EXTENSION = re.compile(r"^[a-z0-9]{1,10}$")
 
 
@@ -57,9 +59,18 @@ class FileStore:
 
     def _put(self, relative: PurePosixPath, data: bytes) -> str:
         target = self.root / relative
-        if target.exists() and target.stat().st_size == len(data):
-            return str(relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if target.exists() and target.stat().st_size == len(data):
+                return str(relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._write(target, data)
+        except OSError as exc:  # the store's fault, not the mail's: the pass stops
+            raise StoreError(f"storage {self.root} is not writable: "
+                             f"{exc.strerror or exc}") from None
+        return str(relative)
+
+    @staticmethod
+    def _write(target: Path, data: bytes) -> None:
         descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
             # No fsync per file: the mailbox keeps every original (processed mail is moved,
@@ -71,4 +82,3 @@ class FileStore:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-        return str(relative)
