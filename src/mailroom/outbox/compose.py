@@ -7,7 +7,7 @@ are passed in, so the same decision always renders the same message.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.charset import BASE64, Charset
@@ -19,11 +19,10 @@ from email.utils import format_datetime, formataddr
 from functools import cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from mailroom.rules.classify import OWN_HEADER
 
-FROM_NAME = "信息报送系统"
 MAX_REFERENCES = 20
 
 
@@ -54,16 +53,58 @@ class Envelope:
     thread: Thread | None = None
 
 
+_HTML = "html"  # "html/_words.j2": _words.j2 as imported by an HTML template
+
+
 @cache
 def environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("mailroom", "templates"),
-        autoescape=select_autoescape(["html"]),
+    env = _Templates(
+        loader=_Loader("mailroom", "templates"),
+        autoescape=_is_html,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["shorten"] = shorten
+    return env
+
+
+def _is_html(name: str | None) -> bool:
+    return name is not None and (name.endswith(".html") or name.startswith(f"{_HTML}/"))
+
+
+class _Templates(Environment):
+    """Jinja decides autoescaping per template *name*, and a macro prints with its own
+    template's setting, not its caller's: a _words.j2 compiled without escaping would
+    hand an HTML template a title unescaped (as Markup). So an HTML template's imports
+    are loaded under a second name, "html/…", compiled with escaping; a text template's
+    under their own, without. Each macro file is written once and is right in both."""
+
+    def join_path(self, template: str, parent: str) -> str:
+        if _is_html(parent) and not _is_html(template):
+            return f"{_HTML}/{template}"
+        return template
+
+
+class _Loader(PackageLoader):
+    """The packaged templates; "html/NAME" is NAME's source, compiled under its own name
+    (a PrefixLoader would compile it as NAME, without escaping)."""
+
+    def get_source(self, environment: Environment,
+                   template: str) -> tuple[str, str, Callable[[], bool] | None]:
+        return super().get_source(environment, template.removeprefix(f"{_HTML}/"))
+
+
+@cache
+def sender_name() -> str:
+    """The display name of our From (templates/_words.j2 words it)."""
+    return str(environment().get_template("_words.j2").module.sender_name())  # type: ignore[attr-defined]
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, the last an ellipsis (the `shorten` filter)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def render(name: str, **context: Any) -> tuple[str, str]:
@@ -71,6 +112,12 @@ def render(name: str, **context: Any) -> tuple[str, str]:
     env = environment()
     return (env.get_template(f"{name}.txt").render(**context),
             env.get_template(f"{name}.html").render(**context))
+
+
+def subject(name: str, **context: Any) -> str:
+    """The subject of mail `name` (template `name`.subject.txt), on one line."""
+    text = environment().get_template(f"{name}.subject.txt").render(**context)
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def message_id(purpose: str, source_key: str, sender: str) -> str:
@@ -90,7 +137,7 @@ def compose(envelope: Envelope, text: str, html: str) -> bytes:
     # a boundary from the Message-ID: the same decision renders the same bytes
     boundary = "=_" + hashlib.sha256(envelope.message_id.encode()).hexdigest()[:24]
     message = MIMEMultipart("alternative", boundary=boundary)
-    message["From"] = formataddr((FROM_NAME, envelope.sender), charset="utf-8")
+    message["From"] = formataddr((sender_name(), envelope.sender), charset="utf-8")
     message["To"] = ", ".join(envelope.recipients)
     message["Subject"] = Header(envelope.subject, "utf-8").encode()
     message["Date"] = format_datetime(envelope.date)

@@ -19,15 +19,7 @@ from sqlalchemy.orm import Session
 from mailroom.clock import Clock
 from mailroom.config import Settings
 from mailroom.outbox import compose
-from mailroom.outbox.facts import (
-    ItemRef,
-    ReceiptFacts,
-    RosterFacts,
-    alert_subject,
-    receipt_subject,
-    rejected_checks,
-    roster_subject,
-)
+from mailroom.outbox.facts import ItemRef, ReceiptFacts, RosterFacts, rejected_checks
 from mailroom.parsing.letter import Letter
 from mailroom.rules.replies import ReplyContext, why_not_reply
 from mailroom.store import queries
@@ -36,8 +28,6 @@ from mailroom.vocabulary import COUNTING, Status, WarningCode, local_minute
 
 REPLY_PURPOSES = ("receipt", "roster")
 MAX_ALERT_BODY = 5000
-_ROSTER_WHY = {"no unit recognised in the subject": "未能从主题中识别出单位",
-               "no sender address": "未能识别发件地址"}
 
 
 def sender_address(settings: Settings) -> str:
@@ -56,7 +46,7 @@ class Outgoing:
         self.sender = sender_address(settings)
         self.own = frozenset(settings.own_addresses | {self.sender.lower()})
         self.quotas = {unit.name: settings.quota_of(unit) for unit in settings.units}
-        self.unit_example = settings.units[0].name if settings.units else "某某股"
+        self.unit_example = settings.units[0].name if settings.units else ""
         self.office = compose.recipients_of(settings.office.addresses)
 
     # -- what the pipeline calls ----------------------------------------------------------
@@ -81,7 +71,8 @@ class Outgoing:
             notes["receipt"] = "none: sender authentication failed"
         else:
             notes["receipt"] = self._reply(session, letter, submission.message_pk, "receipt",
-                                           "receipt", receipt_subject(facts), {"facts": facts})
+                                           "receipt", compose.subject("receipt", facts=facts),
+                                           {"facts": facts})
             if submission.priority == "urgent":
                 notes["alert"] = self._alert(session, letter, submission.message_pk, facts)
         _set_detail(session, submission.message_pk, {**detail, **notes})
@@ -92,9 +83,9 @@ class Outgoing:
         why = str(detail.get("why", ""))
         facts = RosterFacts(registered=bool(detail.get("registered")), unit=detail.get("unit"),
                             name=str(detail.get("name") or ""), address=letter.sender,
-                            why=_ROSTER_WHY.get(why, why), unit_example=self.unit_example)
+                            why=why, unit_example=self.unit_example)
         note = self._reply(session, letter, message_pk, "roster", "roster",
-                           roster_subject(facts), {"facts": facts})
+                           compose.subject("roster", facts=facts), {"facts": facts})
         _set_detail(session, message_pk, {**detail, "confirmation": note})
 
     # -- facts ------------------------------------------------------------------------------
@@ -161,9 +152,10 @@ class Outgoing:
     def _alert(self, session: Session, letter: Letter, source_pk: int,
                facts: ReceiptFacts) -> str:
         notes = []
+        subject = compose.subject("alert", facts=facts)
         if self.office:
             envelope = compose.Envelope(
-                sender=self.sender, recipients=self.office, subject=alert_subject(facts),
+                sender=self.sender, recipients=self.office, subject=subject,
                 message_id=compose.message_id("alert", letter.raw_sha256, self.sender),
                 date=self.clock.now().astimezone(self.settings.zone),
                 auto_submitted="auto-generated", purpose="alert")
@@ -178,7 +170,7 @@ class Outgoing:
             webhook_id = compose.message_id("webhook", letter.raw_sha256, self.sender)
             queries.insert_rows(session, OutgoingMail, [self._row(
                 "webhook", "webhook", webhook_id, source_pk, recipients=("webhook",),
-                subject=alert_subject(facts), raw=markdown.encode("utf-8"))])
+                subject=subject, raw=markdown.encode("utf-8"))])
             notes.append(webhook_id)
         return "; ".join(notes)
 
