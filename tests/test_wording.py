@@ -1,7 +1,8 @@
 """The Chinese wording of outgoing mail lives in the templates (templates/_words.j2 and one
 template per mail), not in Python: every status × priority × follow-up renders, text and
 HTML say the same, HTML escapes exactly once, and the wording is what receipts said before
-it moved out of outbox/facts.py."""
+it moved out of outbox/facts.py, but for what changed on purpose after looking at the mails
+rendered (urgent time limits worded once, no hint that repeats a paragraph)."""
 
 from __future__ import annotations
 
@@ -50,25 +51,9 @@ COUNTED_TEXT = """您好：
 
 此邮件由信息报送系统自动发送，请勿直接回复。
 """
-DUPLICATE_HTML = f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>回执 201905-0007</title></head>
-<body>
-<p>您好：</p>
-<p>您报送的信息已收到，登记如下。</p>
-<table>
-<tr><th align="left">编号</th><td>201905-0007</td></tr>
-<tr><th align="left">单位</th><td>自然资源综合执法大队</td></tr>
-<tr><th align="left">标题</th><td>{TITLE_HTML}</td></tr>
-<tr><th align="left">收到时间</th><td>2019-05-08 09:30</td></tr>
-<tr><th align="left">紧急程度</th><td>一般</td></tr>
-<tr><th align="left">附件</th><td>a.docx、签字稿.pdf</td></tr>
-</table>
-<p><strong>状态：重复，不计数。与 201905-0003（国土空间规划股，2019-05-06 10:00）内容基本相同\
-（相似度 96）；按“首报”规定，只计首报。</strong></p>
-<p>本月（2019-05）自然资源综合执法大队已计数 1 篇，月度任务 2 篇，还差 1 篇。</p>
-<p>此邮件由信息报送系统自动发送，请勿直接回复。</p>
-</body></html>
-"""
+DUPLICATE_TEXT = COUNTED_TEXT.replace(
+    "状态：已计数。", "状态：重复，不计数。与 201905-0003（国土空间规划股，2019-05-06 10:00）"
+    "内容基本相同（相似度 96）；按“首报”规定，只计首报。")
 SCAN = "未附分管领导签字的扫描件（pdf、jpg 或 png）"
 NAMING = "未见以“单位+信息标题”命名的附件，请按“单位+信息标题”命名附件"
 REJECTED_LINES = (f"状态：未计数。原因：{SCAN}；zzz_unknown。请补正后重新报送。\n"
@@ -106,9 +91,10 @@ def grid_facts(status: str, priority: str, followup: str | None) -> ReceiptFacts
 
 
 def visible_text(page: str) -> str:
-    """What a reader of the HTML sees, roughly: a table row as "label：value", tags
-    dropped, entities decoded."""
-    return html.unescape(re.sub(r"<[^>]+>", "", page.replace("</th><td>", "：")))
+    """What a reader of the HTML sees, roughly, in the text version's terms: a table row as
+    "label：value", one file a line as "a、b", tags dropped, entities decoded."""
+    page = re.sub(r"</th><td[^>]*>", "：", page).replace("<br>", "、")
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
 @pytest.mark.parametrize(("status", "priority", "followup"), GRID)
@@ -144,7 +130,11 @@ def test_every_status_priority_and_followup_renders_the_same_words_in_text_and_h
 def test_the_wording_is_what_receipts_said_before() -> None:
     assert compose.render("receipt", facts=FACTS)[0] == COUNTED_TEXT
     duplicate = replace(FACTS, status="duplicate", duplicate_of=FIRST, score=96.4)
-    assert compose.render("receipt", facts=duplicate)[1] == DUPLICATE_HTML
+    text, page = compose.render("receipt", facts=duplicate)
+    assert text == DUPLICATE_TEXT
+    assert "<td>a.docx<br>签字稿.pdf</td>" in page and f"<td>{TITLE_HTML}</td>" in page
+    assert "<p><strong>状态：重复，不计数。与 201905-0003（国土空间规划股，2019-05-06 10:00）" \
+        "内容基本相同（相似度 96）；按“首报”规定，只计首报。</strong></p>" in page
     rejected = replace(FACTS, status="rejected",
                        warnings=("signed_scan", "attachment_name", "zzz_unknown"),
                        rejected_by=("signed_scan", "zzz_unknown"))
@@ -186,6 +176,26 @@ def test_unknown_codes_show_as_themselves_and_missing_names_get_placeholders() -
         "roster", facts=replace(ROSTER, why="no sender address"))[1]
     assert "例如“某某股+信息员张三”" in compose.render(
         "roster", facts=replace(ROSTER, unit_example=""))[1]
+
+
+def test_urgent_time_limits_are_worded_once_and_hints_do_not_repeat_the_receipt() -> None:
+    urgent = replace(FACTS, priority="urgent", missing_elements=("财产损失", "联系电话"))
+    limits = "紧急信息须在事发30分钟内电话报告，1小时内报送书面报告"
+    assert f"{limits}；报送后请及时与办公室联系，避免错过时效。\n" \
+        "紧急信息要素不全，请尽快续报补充：财产损失、联系电话。\n" in \
+        compose.render("receipt", facts=urgent)[0]
+    alert_text, alert_page = compose.render("alert", facts=urgent, sender="a@b.cn", body="x")
+    assert f"收到一条紧急信息，请立即处理（{limits}）。\n" in alert_text
+    assert f"（{limits}）。</p>" in alert_page
+    stranger = replace(FACTS, status="unassigned", unit=None, quota=None, registered=False,
+                       warnings=("no_unit", "unknown_sender", "electronic_version"))
+    assert stranger.hints == ("electronic_version",)
+    text = compose.render("receipt", facts=stranger)[0]
+    assert "提示：\n- 未附电子版（doc、docx、wps 或 txt）\n\n" in text
+    assert "主题中未识别出单位" not in text and "发件邮箱尚未登记为信息员" not in text
+    assert "状态：未识别单位" in text and "您的邮箱尚未登记为信息员。登记方法" in text
+    assert replace(stranger, status="rejected", registered=True).hints == \
+        ("no_unit", "unknown_sender", "electronic_version")
 
 
 def test_html_escapes_every_value_exactly_once_and_text_keeps_it() -> None:
@@ -237,3 +247,18 @@ def test_no_chinese_wording_left_in_python(module: object) -> None:
                and isinstance(node.value, str) and id(node) not in docstrings]
     assert strings  # the walk found the module's strings
     assert [s for s in strings if re.search(r"[\u4e00-\u9fff]", s)] == []
+
+
+def test_html_mails_read_on_a_phone() -> None:
+    """What the screenshots at 400 px showed wrong: labels broken over two lines, a long
+    URL in the alert's body running off the screen (it was a <pre>)."""
+    urgent = replace(FACTS, priority="urgent", followup_of=FIRST)
+    pages = [compose.render("receipt", facts=urgent)[1],
+             compose.render("alert", facts=urgent, sender="a@b.cn", body="https://x.cn/" * 9)[1],
+             compose.render("roster", facts=ROSTER)[1]]
+    for page in pages:
+        assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+        assert "overflow-wrap: anywhere" in page and "<pre" not in page
+        labels = re.findall(r"<th[^>]*>", page)
+        assert all(" nowrap" in label for label in labels)
+    assert len(re.findall(r"<th[^>]*>", pages[1])) == 8

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from mailroom.vocabulary import COUNTING, WarningCode
+from mailroom.vocabulary import COUNTING, Status, WarningCode
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,13 @@ class ReceiptFacts:
 
     @property
     def hints(self) -> tuple[str, ...]:
-        """The warnings shown as hints (提示): those that did not reject the item."""
-        return tuple(code for code in self.warnings if code not in self.rejected_by)
+        """The warnings a receipt lists as hints (提示): not those that rejected the item,
+        nor those it explains in a sentence of their own (no unit: the unassigned status
+        says how to fix the subject; unknown sender: how to register)."""
+        explained = {WarningCode.NO_UNIT if self.status == Status.UNASSIGNED else None,
+                     None if self.registered else WarningCode.UNKNOWN_SENDER}
+        return tuple(code for code in self.warnings
+                     if code not in self.rejected_by and code not in explained)
 
 
 @dataclass(frozen=True)
