@@ -71,6 +71,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # packaged files: no stat of every template for every mail
     )
     env.filters["shorten"] = shorten
     return env
