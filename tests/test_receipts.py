@@ -20,7 +20,7 @@ from mailroom.app import App
 from mailroom.daemon import poll_once
 from mailroom.mailbox.base import FetchedMail, MailKey
 from mailroom.outbox import compose
-from mailroom.outbox.facts import ItemRef, ReceiptFacts, receipt_subject
+from mailroom.outbox.facts import ItemRef, ReceiptFacts
 from mailroom.outbox.outgoing import Outgoing
 from mailroom.outbox.webhook import dingtalk_signature, kind_of, signed_url
 from mailroom.store.models import Message, Officer, OutgoingMail, Submission
@@ -78,7 +78,8 @@ def test_html_is_escaped_and_subjects_differ_by_number() -> None:
     facts = replace(FACTS, title="<script>x</script>")
     html = compose.render("receipt", facts=facts)[1]
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert receipt_subject(facts) != receipt_subject(replace(facts, number="201905-0008"))
+    assert compose.subject("receipt", facts=facts) != \
+        compose.subject("receipt", facts=replace(facts, number="201905-0008"))
 
 
 # -- statuses set on the row, as the dedupe step will set them --------------------------

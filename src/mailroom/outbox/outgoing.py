@@ -22,15 +22,7 @@ from sqlalchemy.orm import Session
 from mailroom.clock import Clock
 from mailroom.config import Settings
 from mailroom.outbox import compose
-from mailroom.outbox.facts import (
-    ItemRef,
-    ReceiptFacts,
-    RosterFacts,
-    alert_subject,
-    receipt_subject,
-    rejected_checks,
-    roster_subject,
-)
+from mailroom.outbox.facts import ItemRef, ReceiptFacts, RosterFacts, rejected_checks
 from mailroom.parsing.letter import Letter
 from mailroom.rules.replies import ReplyContext, why_not_reply
 from mailroom.store import queries
@@ -39,8 +31,6 @@ from mailroom.vocabulary import COUNTING, Status, local_minute
 
 REPLY_PURPOSES = ("receipt", "roster")
 MAX_ALERT_BODY = 5000
-_ROSTER_WHY = {"no unit recognised in the subject": "未能从主题中识别出单位",
-               "no sender address": "未能识别发件地址"}
 
 
 def sender_address(settings: Settings) -> str:
@@ -90,7 +80,7 @@ class Outgoing:
         self.sender = sender_address(settings)
         self.own = frozenset(settings.own_addresses | {self.sender.lower()})
         self.quotas = {unit.name: settings.quota_of(unit) for unit in settings.units}
-        self.unit_example = settings.units[0].name if settings.units else "某某股"
+        self.unit_example = settings.units[0].name if settings.units else ""
         self.office = compose.recipients_of(settings.office.addresses)
 
     # -- deciding, before the message row is written ---------------------------------------
@@ -139,9 +129,11 @@ class Outgoing:
         facts = self.receipt_facts(session, submission, attachment_names, missing_elements)
         if plan.receipt.message_id is not None:
             self._queue_reply(session, letter, submission.message_pk, plan.receipt.message_id,
-                              "receipt", receipt_subject(facts), {"facts": facts})
+                              "receipt", compose.subject("receipt", facts=facts),
+                              {"facts": facts})
         if plan.alert is not None:
-            envelope = self._envelope(plan.alert, self.office, alert_subject(facts), "alert",
+            envelope = self._envelope(plan.alert, self.office,
+                                      compose.subject("alert", facts=facts), "alert",
                                       "auto-generated")
             text, html = compose.render("alert", facts=facts, sender=letter.sender,
                                         body=letter.body.strip()[:MAX_ALERT_BODY])
@@ -151,7 +143,7 @@ class Outgoing:
             markdown = compose.environment().get_template("webhook.md").render(facts=facts)
             queries.insert_rows(session, OutgoingMail, [self._row(
                 "webhook", "webhook", plan.webhook, submission.message_pk,
-                recipients=("webhook",), subject=alert_subject(facts),
+                recipients=("webhook",), subject=compose.subject("alert", facts=facts),
                 raw=markdown.encode("utf-8"))])
 
     def queue_roster(self, session: Session, reply: Reply, message_pk: int, letter: Letter,
@@ -160,9 +152,9 @@ class Outgoing:
         if reply.message_id is None:
             return
         facts = RosterFacts(registered=registered, unit=unit, name=name, address=letter.sender,
-                            why=_ROSTER_WHY.get(why, why), unit_example=self.unit_example)
+                            why=why, unit_example=self.unit_example)
         self._queue_reply(session, letter, message_pk, reply.message_id, "roster",
-                          roster_subject(facts), {"facts": facts})
+                          compose.subject("roster", facts=facts), {"facts": facts})
 
     # -- facts ------------------------------------------------------------------------------
 
