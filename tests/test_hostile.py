@@ -62,7 +62,7 @@ from mailroom.app import App
 from mailroom.clock import FixedClock
 from mailroom.config import parse_settings
 from mailroom.daemon import poll_once
-from mailroom.parsing.letter import MAX_DEPTH
+from mailroom.parsing.mime import MAX_DEPTH
 from mailroom.store import storable
 from mailroom.store.database import upgrade
 from mailroom.store.models import Base, Message, OutgoingMail, Submission

@@ -175,11 +175,18 @@ def fold_spaces(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
+_BASE64 = re.compile(rb"[A-Za-z0-9+/]*")
+
+
 def _word_bytes(encoding: str, text: str) -> bytes | None:
     data = text.encode("ascii", "replace")
     try:
         if encoding in "bB":
-            data = re.sub(rb"[^A-Za-z0-9+/]", b"", data)
+            # RFC 2047 §6.3: a word that is not base64 is shown as it is, never guessed
+            # at; only missing or extra padding is forgiven (mail programs get that wrong)
+            data = data.rstrip(b"=")
+            if not _BASE64.fullmatch(data):
+                return None
             if len(data) % 4 == 1:
                 data = data[:-1]
             return binascii.a2b_base64(data + b"=" * (-len(data) % 4))

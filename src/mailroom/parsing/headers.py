@@ -23,6 +23,7 @@ RawHeaders = dict[str, list[str]]  # lower-cased name -> values as in the mail, 
 Headers = dict[str, tuple[str, ...]]  # lower-cased name -> decoded values, in order
 
 _ANGLE = re.compile(r"<([^<>]*)>")
+MIN_YEAR, MAX_YEAR = 1970, 2999  # plausible years of a Date header
 _ZONE = re.compile(r"\s*(?:GMT|UTC)?\s*([+-]\d\d):?(\d\d)(?=\s*(?:\(.*\))?$)")  # "GMT+08:00"
 _WORD_CHARSET = re.compile(r"=\?([^?*\s]+)[^?\s]*\?[bBqQ]\?")
 _ATOMS = r"[^\s<>()\[\]\",;:@]+"
@@ -138,16 +139,48 @@ def date(raw: RawHeaders, decoder: HeaderDecoder) -> datetime | None:
     if not values:
         return None
     value = _ZONE.sub(r" \1\2", decoder.text(unfold(values[0]), "Date").strip())
+    parsed = _parsed_date(value, decoder)
+    if parsed is None or _plausible(parsed, value):
+        return parsed
+    decoder.notes.append(f"implausible Date ignored: {value[:60]!r}")
+    return None
+
+
+def _parsed_date(value: str, decoder: HeaderDecoder) -> datetime | None:
     result = parse_mail_date(value)
     if result.value is not None:
         offset = timedelta(minutes=round(float(result.timezone) * 60))
-        return result.value.astimezone(timezone(offset))  # type: ignore[no-any-return]
+        try:
+            return result.value.astimezone(timezone(offset))  # type: ignore[no-any-return]
+        except (OverflowError, ValueError):
+            _note_unparseable(value, decoder)
+            return None
     try:
         parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
-        decoder.notes.append(f"unparseable Date: {value[:60]!r}")
+        _note_unparseable(value, decoder)
         return None
     if parsed.tzinfo is None:
         decoder.notes.append("Date without a time zone; UTC assumed")
         return parsed.replace(tzinfo=UTC)
     return parsed
+
+
+def _note_unparseable(value: str, decoder: HeaderDecoder) -> None:
+    decoder.notes.append(f"unparseable Date: {value[:60]!r}")
+
+
+_YEAR_TOKEN = re.compile(r"(?<![+\-\d:])\b(\d{4})\b(?!:)")
+
+
+def _plausible(parsed: datetime, value: str) -> bool:
+    """A date the database can hold as UTC, whose year is the one written (the date
+    parser reads "0001" as 2001): anything else is a sender's nonsense, not a time."""
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        return False
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:
+        return False
+    years = _YEAR_TOKEN.findall(value)
+    return not years or str(parsed.year) in years

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Insert, Table, bindparam, insert, or_, sel
 from sqlalchemy.orm import Session, selectinload
 
 from mailroom.mailbox.base import MailKey
+from mailroom.store import storable
 from mailroom.store.models import (
     Base,
     Message,
@@ -108,9 +109,13 @@ _FIRST_COUNTER = insert(_COUNTERS).values(month=bindparam("key"), last=1)
 _INSERTS: dict[str, Insert] = {}
 
 
+# Every row below is made storable on its way in (store/storable.py): a mail may carry NUL
+# bytes, lone surrogates or a 400-character From; the raw mail keeps the truth.
+
 def insert_message(session: Session, row: dict[str, Any]) -> int:
     """Insert one `messages` row; returns its id."""
-    return int(session.connection().execute(_INSERT_MESSAGE, row).scalar_one())
+    cleaned = storable.row(row, storable.MESSAGES)
+    return int(session.connection().execute(_INSERT_MESSAGE, cleaned).scalar_one())
 
 
 _INSERT_SUBMISSION = insert(_table(Submission)).returning(_table(Submission).c.id)
@@ -118,7 +123,8 @@ _INSERT_SUBMISSION = insert(_table(Submission)).returning(_table(Submission).c.i
 
 def insert_submission(session: Session, row: dict[str, Any]) -> int:
     """Insert one `submissions` row; returns its id."""
-    return int(session.connection().execute(_INSERT_SUBMISSION, row).scalar_one())
+    cleaned = storable.row(row, storable.SUBMISSIONS)
+    return int(session.connection().execute(_INSERT_SUBMISSION, cleaned).scalar_one())
 
 
 def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
@@ -127,7 +133,8 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
     statement = _INSERTS.get(model.__tablename__)
     if statement is None:
         statement = _INSERTS[model.__tablename__] = insert(_table(model))
-    session.connection().execute(statement, list(rows))
+    limits = storable.limits_of(model)
+    session.connection().execute(statement, [storable.row(row, limits) for row in rows])
 
 
 def next_number(session: Session, month: str) -> str:
@@ -163,7 +170,8 @@ def register_officer(
     message_pk: int | None = None,
 ) -> Officer:
     """Register (or move) a reporter's address to a unit."""
-    address = address.lower()
+    address = storable.bounded(address.lower(), storable.limits_of(Officer)["address"])
+    name = storable.bounded(name, storable.limits_of(Officer)["name"])
     officer = session.scalars(select(Officer).where(Officer.address == address)).first()
     if officer is None:
         officer = Officer(address=address, unit=unit, name=name, source=source,
@@ -204,7 +212,7 @@ def record_failure(
                                     first_at=at, last_at=at)
         session.add(failure)
     failure.attempts += 1
-    failure.last_error = error
+    failure.last_error = storable.text(error)
     failure.last_at = at
     session.flush()
     return failure.attempts
