@@ -14,7 +14,7 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -127,8 +127,12 @@ class Pipeline:
     def close(self) -> None:
         self.preparer.close()
 
-    def run_pass(self, source: MailSource, batch_size: int = 50) -> PassReport:
-        """Process every mail waiting in `source`, filing each away after its commit."""
+    def run_pass(self, source: MailSource, batch_size: int = 50,
+                 stop: Callable[[], bool] | None = None) -> PassReport:
+        """Process every mail waiting in `source`, filing each away after its commit.
+        `stop` is asked before each mail is started: once it says True the pass ends; the
+        mails not started stay in the inbox untouched and their preparation is cancelled."""
+        stopping = stop or (lambda: False)
         self._sync_config_officers()
         self._officers = None
         self.seconds = {}
@@ -137,10 +141,12 @@ class Pipeline:
         for batch in source.fetch(batch_size):
             started = self._start(batch)  # workers prepare this batch while the last is
             if waiting is not None:       # recorded
-                report.outcomes.extend(self._finish(waiting, source))
+                report.outcomes.extend(self._finish(waiting, source, stopping))
             waiting = started
+            if stopping():
+                break  # fetch no further batch
         if waiting is not None:
-            report.outcomes.extend(self._finish(waiting, source))
+            report.outcomes.extend(self._finish(waiting, source, stopping))
         return report
 
     def _start(self, batch: list[FetchedMail]) -> _Started:
@@ -150,10 +156,16 @@ class Pipeline:
         futures = dict(zip((m.key for m, _ in new), self.preparer.submit(new), strict=True))
         return _Started(batch, known, futures)
 
-    def _finish(self, started: _Started, source: MailSource) -> list[Outcome]:
+    def _finish(self, started: _Started, source: MailSource,
+                stop: Callable[[], bool]) -> list[Outcome]:
         """Record a batch in order, one transaction a mail, then file it away."""
-        outcomes = [self.process(mail, started.known, started.futures.get(mail.key))
-                    for mail in started.batch]
+        outcomes = []
+        for mail in started.batch:
+            if stop():
+                for future in started.futures.values():
+                    future.cancel()  # those already done or running are left as they are
+                break
+            outcomes.append(self.process(mail, started.known, started.futures.get(mail.key)))
         source.mark_processed([o.key for o in outcomes if o.disposition == "processed"])
         source.mark_failed([o.key for o in outcomes if o.disposition == "failed"])
         return outcomes

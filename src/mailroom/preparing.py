@@ -12,6 +12,7 @@ import logging
 import mimetypes
 import multiprocessing
 import os
+import signal
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -108,6 +109,13 @@ def attachment_texts(letter: Letter, received_at: datetime,
     return tuple(texts), tuple(notes)
 
 
+def _leave_signals_to_the_parent() -> None:
+    """A worker ignores SIGTERM and SIGINT (systemd and a terminal signal the whole process
+    group): the parent finishes the mail in hand, then shuts its workers down itself."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class Preparer:
     """Prepares batches in-process or, for large batches, in worker processes."""
 
@@ -141,7 +149,8 @@ class Preparer:
         if self._pool is None:
             # spawn: a fresh interpreter, no copy of the parent's database connections
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context,
+                                             initializer=_leave_signals_to_the_parent)
         return self._pool
 
     def close(self) -> None:
