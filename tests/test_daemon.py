@@ -1,18 +1,24 @@
-"""`mailroom run` as a real process: IDLE wake-up against Dovecot, clean stop on SIGTERM."""
+"""`mailroom run` as a real process: IDLE wake-up against Dovecot, clean stop on SIGTERM;
+`poll --once` and `run` refusing an unwritable store before they fetch anything."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
+from support.cli import restore_logging, run  # noqa: F401  (restore_logging: autouse)
 from support.dovecot import ImapAccount
 from support.mail import deliver, maildir_files, make_mail
 
@@ -106,3 +112,64 @@ def test_run_refuses_a_database_of_another_revision(tmp_path: Path) -> None:
         assert process.wait(timeout=30) == 1
         _out, err = process.communicate()
     assert "mailroom db upgrade" in err
+
+
+def _immutable_supported() -> bool:
+    """Whether `chattr +i` works where the tests' folders are (root ignores mode bits)."""
+    with tempfile.TemporaryDirectory() as folder:
+        probe = Path(folder) / "probe"
+        probe.mkdir()
+        done = subprocess.run(["chattr", "+i", str(probe)], capture_output=True) \
+            if shutil.which("chattr") else None
+        if done is None or done.returncode != 0:
+            return False
+        subprocess.run(["chattr", "-i", str(probe)], check=True)
+        return True
+
+
+@contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    folder.mkdir(parents=True)
+    if os.getuid() == 0:
+        subprocess.run(["chattr", "+i", str(folder)], check=True)
+    else:
+        folder.chmod(0o555)
+    try:
+        yield
+    finally:
+        if os.getuid() == 0:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        else:
+            folder.chmod(0o755)
+
+
+UNWRITABLE = ["below a file", "a file"] + (
+    ["read-only"] if os.getuid() != 0 or _immutable_supported() else [])
+
+
+@pytest.mark.parametrize("command", [["poll", "--once"], ["run"]])
+@pytest.mark.parametrize("case", UNWRITABLE)
+def test_an_unwritable_store_is_one_line_exit_1_and_every_mail_stays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, command: list[str]
+) -> None:
+    inbox = tmp_path / "inbox"
+    deliver(inbox, make_mail("国土空间规划股+规划编制进展"), datetime(2019, 5, 9, tzinfo=CST))
+    (tmp_path / "afile").write_text("not a folder")
+    store = {"below a file": tmp_path / "afile" / "store", "a file": tmp_path / "afile",
+             "read-only": tmp_path / "locked"}[case]
+    config = tmp_path / "mailroom.toml"
+    config.write_text(f'[storage]\npath = "{store}"\n[maildir]\npath = "inbox"\n'
+                      '[[units]]\nname = "国土空间规划股"\n', encoding="utf-8")
+    guard = read_only(store) if case == "read-only" else nullcontext()
+    with guard:
+        code, out, err = run(capsys, "--config", str(config), *command)
+    why = {"below a file": "Not a directory", "a file": "it is not a folder",
+           "read-only": "Operation not permitted" if os.getuid() == 0 else "Permission denied"}
+    assert code == 1
+    assert err == f"mailroom: storage {store} is not writable: {why[case]}\n"
+    assert out == ""
+    assert len(maildir_files(inbox)) == 1  # checked before anything was fetched
+    database = tmp_path / "var" / "mailroom.db"
+    if database.exists():
+        with closing(sqlite3.connect(database)) as connection:
+            assert connection.execute("SELECT name FROM sqlite_master").fetchall() == []

@@ -3,6 +3,7 @@ TLS and AUTH, the failure modes, retries, the .eml fallback."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -13,10 +14,11 @@ from sqlalchemy import select
 
 from mailroom.app import App
 from mailroom.clock import FixedClock
-from mailroom.daemon import poll_once
+from mailroom.daemon import Stopper, poll_once
 from mailroom.outbox.sender import Throttle, drain_lock
 from mailroom.store.models import Message, OutgoingMail
 from support.mail import deliver, make_mail
+from support.process import Mailroom, fill_inbox, query, write_config
 from support.smtp import SmtpServer
 
 CST = timezone(timedelta(hours=8))
@@ -205,38 +207,117 @@ def test_server_down_defers_everything_then_gives_up_after_two_days(
     assert {row.status for row in rows(app)} == {"failed"}
 
 
+class FakeTime:
+    """The throttle's clock and sleep for unit tests: sleeping moves the clock, nobody waits."""
+
+    def __init__(self, clock: FixedClock, stop_after: int | None = None) -> None:
+        self.clock = clock
+        self.slept: list[float] = []
+        self.stop_after = stop_after  # the sleep after this many is cut short by a "signal"
+
+    def sleep(self, seconds: float) -> bool:
+        if self.stop_after is not None and len(self.slept) >= self.stop_after:
+            return True
+        self.slept.append(round(seconds, 3))
+        self.clock.advance(timedelta(seconds=seconds))
+        return False
+
+
+class FakeStopper(Stopper):
+    """poll_once's stopper (never signalled here) with the fake time's sleep."""
+
+    def __init__(self, fake: FakeTime) -> None:
+        super().__init__()
+        self.fake = fake
+
+    def sleep(self, seconds: float) -> bool:
+        return self.fake.sleep(seconds)
+
+
 def test_throttle_waits_when_the_minute_is_full() -> None:
-    now = [0.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    throttle = Throttle(3, sleep, lambda: now[0])
+    fake = FakeTime(FixedClock(AT))
+    throttle = Throttle(3, [], fake.clock.now, fake.sleep)
     for _ in range(3):
-        throttle.wait()
-        now[0] += 1
-    assert slept == []
-    throttle.wait()
-    assert slept == [57.0]
-    now[0] += 70
-    throttle.wait()
-    assert slept == [57.0]
+        assert throttle.wait() == "send"
+        throttle.sent(fake.clock.now())
+        fake.clock.advance(timedelta(seconds=1))
+    assert fake.slept == []
+    assert throttle.wait() == "send"  # after the first send of the minute has aged out
+    assert fake.slept == [57.0]
+    throttle.sent(fake.clock.now())
+    fake.clock.advance(timedelta(seconds=70))
+    assert throttle.wait() == "send"
+    assert fake.slept == [57.0]
+
+
+def test_throttle_counts_the_sends_of_earlier_runs_and_waits_only_as_allowed() -> None:
+    fake = FakeTime(FixedClock(AT))
+    earlier = [AT - timedelta(seconds=s) for s in (50, 40, 30)]  # another run's sends
+    assert Throttle(3, earlier, fake.clock.now, fake.sleep).pause() == 10.0
+    assert Throttle(4, earlier, fake.clock.now, fake.sleep).pause() == 0.0
+    older = [AT - timedelta(seconds=s) for s in (90, 61, 60)]  # out of the minute
+    assert Throttle(1, older, fake.clock.now, fake.sleep).pause() == 0.0
+    later = [AT + timedelta(hours=1)]  # "sent" after now: the clock was set back
+    assert Throttle(1, later, fake.clock.now, fake.sleep).pause() == 0.0
+    bounded = Throttle(3, earlier, fake.clock.now, fake.sleep, max_wait=5)
+    assert bounded.wait() == "later" and fake.slept == []  # 10 s needed, 5 allowed
+    stopped = FakeTime(FixedClock(AT), stop_after=0)
+    assert Throttle(3, earlier, stopped.clock.now, stopped.sleep).wait() == "stopped"
 
 
 def test_sender_honours_max_per_minute(
-    make_app: Callable[..., App], smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+    make_app: Callable[..., App], smtp_server: SmtpServer
 ) -> None:
     app = smtp_app(make_app, smtp_server, smtp={"max_per_minute": 2})
     for index in range(3):
         deliver(inbox(app), make_mail(f"执法大队+第{index}条"), AT + timedelta(minutes=index))
     app.pipeline().run_pass(app.open_source())
-    slept: list[float] = []
-    sender = app.outbox()
-    sender.throttle.sleep = slept.append
-    assert sender.drain().sent == 3
-    assert len(slept) == 1 and 59 <= slept[0] <= 60
+    fake = FakeTime(clock(app))
+    assert app.outbox(fake.sleep).drain().sent == 3
+    assert fake.slept == [60.0]
+
+
+def test_poll_waits_for_the_throttle_a_minute_at_most_and_says_what_stays_queued(
+    make_app: Callable[..., App], smtp_server: SmtpServer
+) -> None:
+    app = smtp_app(make_app, smtp_server, smtp={"max_per_minute": 2})
+    for index in range(7):
+        deliver(inbox(app), make_mail(f"执法大队+第{index}条"), AT + timedelta(minutes=index))
+    start = clock(app).now()
+    fake = FakeTime(clock(app))
+    stopper = FakeStopper(fake)
+    report = poll_once(app, stopper)
+    assert report.outbox is not None
+    assert (report.outbox.sent, report.outbox.queued) == (4, 3)
+    assert fake.slept == [60.0]  # 2 sent, a minute's wait, 2 more; the next would wait again
+    assert report.outbox.summary() == (
+        "outbox: 4 sent, 3 still queued (SMTP throttle: max_per_minute = 2), 0 to retry, "
+        "0 failed; the daemon or the next poll sends them")
+    # a second poll right away counts the sends of the first: it waits before sending
+    second = poll_once(app, stopper)
+    assert second.outbox is not None and (second.outbox.sent, second.outbox.queued) == (2, 1)
+    assert fake.slept == [60.0, 60.0]
+    sent_at = [row.sent_at for row in rows(app) if row.sent_at is not None]
+    assert [(at - start).total_seconds() for at in sent_at] == [0, 0, 60, 60, 120, 120]
+    assert len(smtp_server.received) == 6
+
+
+def test_a_stop_during_the_throttle_wait_ends_the_drain(
+    make_app: Callable[..., App], smtp_server: SmtpServer
+) -> None:
+    app = smtp_app(make_app, smtp_server, smtp={"max_per_minute": 2})
+    for index in range(4):
+        deliver(inbox(app), make_mail(f"执法大队+第{index}条"), AT + timedelta(minutes=index))
+    app.pipeline().run_pass(app.open_source())
+    fake = FakeTime(clock(app), stop_after=0)
+    report = app.outbox(fake.sleep).drain()
+    assert (report.sent, report.queued, report.stopped) == (2, 2, True)
+    assert "2 still queued (stopped)" in report.summary()
+    requested = [False]
+    sender = app.outbox(FakeTime(clock(app)).sleep, stop=lambda: requested[0])
+    requested[0] = True  # asked before each row: nothing more is sent
+    assert sender.drain().sent == 0
+    assert len(smtp_server.received) == 2
 
 
 def test_without_smtp_mail_is_written_as_eml_named_by_message_id(
@@ -271,3 +352,33 @@ def test_a_second_drain_beside_a_running_one_sends_nothing(
         assert [row.status for row in rows(app)] == ["pending"]
     assert app.outbox().drain().sent == 1
     assert len(list((tmp_path / "sent").iterdir())) == 1
+
+
+def test_poll_once_keeps_the_smtp_throttle_across_runs_end_to_end(
+    tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    config = write_config(tmp_path, smtp_server, max_per_minute=2)
+    fill_inbox(tmp_path, 2)
+    first = Mailroom(config, "poll", "--once")
+    assert first.wait(timeout=60) == 0, first.err
+    assert "outbox: 2 sent, 0 to retry, 0 failed" in first.out
+    fill_inbox(tmp_path, 1, first=2)
+    # right after: the minute is full from the first run, so this one waits (about 60 s) …
+    second = Mailroom(config, "poll", "--once")
+    try:
+        assert second.wait_for_log("([smtp] max_per_minute); waiting", timeout=60), second.err
+        assert len(smtp_server.received) == 2
+        second.signal(signal.SIGTERM)  # … until a signal ends the wait
+        assert second.wait(timeout=5) == 0, second.err
+    finally:
+        second.kill()
+    assert "outbox: 0 sent, 1 still queued (stopped)" in second.out
+    assert "stopped by a signal" in second.out
+    assert len(smtp_server.received) == 2
+    # a minute later (as the table says) the next poll sends it at once
+    query(tmp_path, "UPDATE outbox SET sent_at = datetime(sent_at, '-60 seconds') "
+                    "WHERE status = 'sent'")
+    third = Mailroom(config, "poll", "--once")
+    assert third.wait(timeout=60) == 0, third.err
+    assert "outbox: 1 sent, 0 to retry, 0 failed" in third.out
+    assert len(smtp_server.received) == 3

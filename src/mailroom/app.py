@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,10 +13,11 @@ from mailroom.clock import Clock, SystemClock
 from mailroom.config import Settings
 from mailroom.mailbox.base import MailSource
 from mailroom.mailbox.maildir import MaildirSource
-from mailroom.outbox.sender import OutboxSender
+from mailroom.outbox.sender import OutboxSender, Sleep, plain_sleep
 from mailroom.pipeline import Pipeline
 from mailroom.store.database import make_engine, make_session_factory, prepare_schema
 from mailroom.store.files import FileStore
+from mailroom.store.locks import SCHEMA_LOCK
 
 
 @dataclass
@@ -33,11 +35,12 @@ class App:
                    FileStore(Path(settings.storage.path)), clock or SystemClock())
 
     def pipeline(self) -> Pipeline:
-        prepare_schema(self.engine)
+        prepare_schema(self.engine, self.files.root / SCHEMA_LOCK)
         return Pipeline(self.settings, self.sessions, self.files, self.clock)
 
-    def outbox(self) -> OutboxSender:
-        return OutboxSender(self.settings, self.sessions, self.clock)
+    def outbox(self, sleep: Sleep = plain_sleep,
+               stop: Callable[[], bool] = lambda: False) -> OutboxSender:
+        return OutboxSender(self.settings, self.sessions, self.clock, sleep, stop)
 
     def open_source(self) -> MailSource:
         """Connect to the configured mailbox: [imap] when present, else [maildir]."""

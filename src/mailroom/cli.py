@@ -124,13 +124,28 @@ def cmd_db(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_poll(app: App, args: argparse.Namespace) -> int:
-    report = daemon.poll_once(app)
-    print(report.summary())
+    stopper = daemon.Stopper()  # SIGTERM / SIGINT: as for `run`
+    stopper.install()
+    try:
+        report = daemon.poll_once(app, stopper)
+    except daemon.MailboxBusy as exc:
+        print(exc)
+        return 0
+    except daemon.Aborted:
+        return 1
+    finally:
+        stopper.uninstall()
+    stopped = "; stopped by a signal: the rest waits for the next pass" \
+        if stopper.requested else ""
+    print(report.summary() + stopped)
     return 0
 
 
 def cmd_run(app: App, args: argparse.Namespace) -> int:
-    daemon.run_forever(app)
+    try:
+        daemon.run_forever(app)
+    except daemon.Aborted:
+        return 1
     return 0
 
 

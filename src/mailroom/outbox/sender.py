@@ -3,8 +3,14 @@
 4xx answers and network errors: the row waits (exponential backoff, `next_attempt_at`) and
 is given up after GIVE_UP; 5xx: failed at once, the answer recorded. A failed connection
 defers every due row of that channel, so a dead server costs one attempt per drain, not
-one per row. SMTP sends are throttled to `[smtp] max_per_minute`. No database transaction
-is held open while talking to a server; each row's outcome is its own commit.
+one per row. No database transaction is held open while talking to a server; each row's
+outcome is its own commit.
+
+SMTP sends are throttled to `[smtp] max_per_minute`, counted from the outbox table's
+`sent_at`, so the limit holds across runs (a second `poll --once` right after a first one
+does not send another minute's worth at once). A drain may be told how long it may wait
+for the throttle in all (`poll --once`: 60 s): what is still due then stays queued. The
+wait is a `sleep` that a stop request cuts short, and a drain asks `stop` before each row.
 
 One drain at a time: a drain holds an exclusive lock on `.outbox.lock` in the file store
 (which every process working on one database shares), so `poll --once` run beside the
@@ -13,15 +19,15 @@ daemon cannot send a row the daemon is sending; it leaves the outbox to the daem
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,6 +41,7 @@ from mailroom.outbox.transports import (
     Transport,
     WebhookTransport,
 )
+from mailroom.store.locks import OUTBOX_LOCK, try_lock
 from mailroom.store.models import OutgoingMail
 
 log = logging.getLogger(__name__)
@@ -42,10 +49,19 @@ log = logging.getLogger(__name__)
 FIRST_RETRY = 60.0  # seconds; doubles per attempt
 MAX_RETRY = 3600.0
 GIVE_UP = timedelta(hours=48)  # temporary failures for this long: failed for good
+WINDOW = timedelta(seconds=60)  # the throttle's minute
+
+Sleep = Callable[[float], bool]  # wait this long; True when a stop request cut it short
+Turn = Literal["send", "later", "stopped"]
 
 
 def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY))
+
+
+def plain_sleep(seconds: float) -> bool:
+    time.sleep(seconds)
+    return False
 
 
 @dataclass
@@ -55,51 +71,69 @@ class DrainReport:
     failed: int = 0
     errors: list[str] = field(default_factory=list)
     busy: bool = False  # another process was draining: nothing was tried
+    queued: int = 0  # due mail left for later: the throttle's wait was used up, or a stop
+    per_minute: int | None = None  # the SMTP throttle that left them, when it did
+    stopped: bool = False  # a stop request ended the drain
 
     def summary(self) -> str:
         if self.busy:
             return "outbox: another mailroom process is sending; left to it"
-        return f"outbox: {self.sent} sent, {self.deferred} to retry, {self.failed} failed"
+        parts = [f"{self.sent} sent"]
+        if self.queued:
+            why = (f" (SMTP throttle: max_per_minute = {self.per_minute})"
+                   if self.per_minute is not None else " (stopped)")
+            parts.append(f"{self.queued} still queued{why}")
+        parts += [f"{self.deferred} to retry", f"{self.failed} failed"]
+        later = "; the daemon or the next poll sends them" if self.queued else ""
+        return "outbox: " + ", ".join(parts) + later
 
 
-@contextmanager
-def drain_lock(path: Path) -> Iterator[bool]:
-    """Hold an exclusive, non-blocking lock on `path`; yields False when another holds it.
-    The kernel drops the lock when its holder dies, so a killed process never blocks one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def drain_lock(path: Path) -> AbstractContextManager[bool]:
+    """The outbox's lock (see store/locks.try_lock); yields False when another holds it."""
+    return try_lock(path)
 
 
 class Throttle:
-    """At most `per_minute` sends in any 60 seconds (NetEase throttles bursts)."""
+    """At most `per_minute` sends in any 60 seconds (NetEase throttles bursts).
 
-    def __init__(self, per_minute: int, sleep: Callable[[float], None],
-                 monotonic: Callable[[], float]) -> None:
+    `recent`: when the sends of the last minute were made (from the outbox table); each
+    send of this drain is added by `sent`. Only this process sends while it holds the
+    outbox lock, so the two together are every send of the minute. It waits with `sleep`
+    at most `max_wait` seconds in all (None: as long as it takes)."""
+
+    def __init__(self, per_minute: int, recent: Iterable[datetime], now: Callable[[], datetime],
+                 sleep: Sleep, max_wait: float | None = None) -> None:
         self.per_minute = per_minute
+        self.now = now
         self.sleep = sleep
-        self.monotonic = monotonic
-        self.sent: deque[float] = deque()
+        self.left = float("inf") if max_wait is None else max_wait
+        self.times: deque[datetime] = deque(sorted(recent))
 
-    def wait(self) -> None:
-        now = self.monotonic()
-        while self.sent and now - self.sent[0] >= 60:
-            self.sent.popleft()
-        if len(self.sent) >= self.per_minute:
-            pause = 60 - (now - self.sent[0])
+    def pause(self) -> float:
+        """Seconds to wait before the next send (0: send now)."""
+        now = self.now()
+        # out of the minute, or "sent" after now (the clock was set back): not counted
+        self.times = deque(t for t in self.times if now - WINDOW < t <= now)
+        if len(self.times) < self.per_minute:
+            return 0.0
+        return max((self.times[-self.per_minute] + WINDOW - now).total_seconds(), 0.0)
+
+    def wait(self) -> Turn:
+        """Wait for the next send's turn: "send", "later" (the wait allowed is used up;
+        nothing was waited) or "stopped" (a stop request cut the wait short)."""
+        pause = self.pause()
+        if pause > self.left:
+            return "later"
+        if pause:
             log.info("outbox: %d sent within a minute ([smtp] max_per_minute); waiting %.0f s",
                      self.per_minute, pause)
-            self.sleep(pause)
-            self.sent.popleft()
-        self.sent.append(self.monotonic())
+            self.left -= pause
+            if self.sleep(pause):
+                return "stopped"
+        return "send"
+
+    def sent(self, at: datetime) -> None:
+        self.times.append(at)
 
 
 class OutboxSender:
@@ -108,48 +142,85 @@ class OutboxSender:
         settings: Settings,
         sessions: sessionmaker[Session],
         clock: Clock,
-        sleep: Callable[[float], None] = time.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Sleep = plain_sleep,
+        stop: Callable[[], bool] = lambda: False,
     ) -> None:
+        """`sleep` waits for the throttle (the daemon's is cut short by a signal); `stop`
+        is asked before each row: True ends the drain, the rest stays queued."""
         self.settings = settings
         self.sessions = sessions
         self.clock = clock
-        per_minute = settings.smtp.max_per_minute if settings.smtp else 1_000_000
-        self.throttle = Throttle(per_minute, sleep, monotonic)
+        self.sleep = sleep
+        self.stop = stop
+        self.per_minute = settings.smtp.max_per_minute if settings.smtp else None
 
     def _transports(self) -> dict[str, Transport]:
         mail: Transport = (SmtpTransport(self.settings.smtp) if self.settings.smtp
                            else EmlTransport(Path(self.settings.outbox.path)))
         return {"mail": mail, "webhook": WebhookTransport(self.settings.urgent, self.clock)}
 
-    def drain(self) -> DrainReport:
-        """Send every due row once (in order of writing); returns what happened."""
-        with drain_lock(Path(self.settings.storage.path) / ".outbox.lock") as mine:
+    def drain(self, max_wait: float | None = None) -> DrainReport:
+        """Send every due row once (in order of writing); returns what happened.
+        `max_wait`: how long the throttle may make this drain wait in all (None: as long
+        as it takes); the mail still due after that stays queued."""
+        with try_lock(Path(self.settings.storage.path) / OUTBOX_LOCK) as mine:
             if not mine:
                 log.info("outbox: another mailroom process is draining it; skipped")
                 return DrainReport(busy=True)
-            return self._drain()
+            return self._drain(max_wait)
 
-    def _drain(self) -> DrainReport:
+    def _drain(self, max_wait: float | None) -> DrainReport:
         report = DrainReport()
         transports = self._transports()
-        broken: set[str] = set()
         try:
-            for row_id, channel in self._due():
-                if channel in broken:
-                    continue
-                if self._send_one(row_id, transports[channel], report):
-                    continue
-                broken.add(channel)  # the connection failed: the rest of the channel waits
+            self._send_due(report, transports, self._throttle(max_wait))
+        except KeyboardInterrupt:
+            raise  # stopping now: no QUIT to a server that may be what holds the stop up
+        except BaseException:
+            _close(transports)
+            raise
+        _close(transports)
+        report.queued = self._due_count() if report.stopped or report.per_minute else 0
+        if report.sent or report.deferred or report.failed or report.queued:
+            log.info(report.summary())
+        return report
+
+    def _send_due(self, report: DrainReport, transports: dict[str, Transport],
+                  throttle: Throttle | None) -> None:
+        waiting: set[str] = set()  # channels left for later: connection failed, or throttled
+        for row_id, channel in self._due():
+            if channel in waiting:
+                continue
+            turn: Turn = "send"
+            if self.stop():
+                turn = "stopped"
+            elif channel == "mail" and throttle is not None:
+                turn = throttle.wait()
+            if turn == "stopped":
+                report.stopped = True
+                return
+            if turn == "later":
+                waiting.add(channel)
+                report.per_minute = self.per_minute
+            elif not self._send_one(row_id, transports[channel], report, throttle):
+                waiting.add(channel)
                 deferred, failed = self._defer_channel(channel, report.errors[-1])
                 report.deferred += deferred
                 report.failed += failed
-        finally:
-            for transport in transports.values():
-                transport.close()
-        if report.sent or report.deferred or report.failed:
-            log.info(report.summary())
-        return report
+
+    def _throttle(self, max_wait: float | None) -> Throttle | None:
+        """The SMTP throttle, knowing what was sent in the last minute (by any run)."""
+        if self.per_minute is None:
+            return None
+        now = self.clock.now()
+        with self.sessions() as session:
+            recent = session.scalars(
+                select(OutgoingMail.sent_at).where(
+                    OutgoingMail.channel == "mail", OutgoingMail.status == "sent",
+                    OutgoingMail.sent_at > now - WINDOW)
+                .order_by(OutgoingMail.sent_at.desc()).limit(self.per_minute)).all()
+        return Throttle(self.per_minute, [t for t in recent if t is not None],
+                        self.clock.now, self.sleep, max_wait)
 
     def _due(self) -> list[tuple[int, str]]:
         with self.sessions() as session:
@@ -159,15 +230,21 @@ class OutboxSender:
                          .order_by(OutgoingMail.id))
             return [(row.id, row.channel) for row in session.execute(statement)]
 
-    def _send_one(self, row_id: int, transport: Transport, report: DrainReport) -> bool:
+    def _due_count(self) -> int:
+        with self.sessions() as session:
+            return int(session.scalar(
+                select(func.count()).select_from(OutgoingMail)
+                .where(OutgoingMail.status == "pending",
+                       OutgoingMail.next_attempt_at <= self.clock.now())) or 0)
+
+    def _send_one(self, row_id: int, transport: Transport, report: DrainReport,
+                  throttle: Throttle | None) -> bool:
         """Send one row and record the outcome; False when the connection itself failed."""
         with self.sessions() as session:
             row = session.get(OutgoingMail, row_id)
             if row is None or row.status != "pending":
                 return True
             session.expunge(row)
-        if row.channel == "mail" and self.settings.smtp is not None:
-            self.throttle.wait()
         try:
             note = transport.send(row)
         except SendError as exc:
@@ -177,17 +254,21 @@ class OutboxSender:
                 return False
             self._record_failure(row, str(exc), exc.temporary, report)
             return True
-        self._mark_sent(row, note)
+        sent_at = self._mark_sent(row, note)
+        if row.channel == "mail" and throttle is not None:
+            throttle.sent(sent_at)
         report.sent += 1
         log.info("outbox: sent %s %s to %s (%s)", row.purpose, row.message_id,
                  ", ".join(row.recipients), note)
         return True
 
-    def _mark_sent(self, row: OutgoingMail, note: str) -> None:
+    def _mark_sent(self, row: OutgoingMail, note: str) -> datetime:
+        sent_at = self.clock.now()
         with self.sessions.begin() as session:
             session.execute(update(OutgoingMail).where(OutgoingMail.id == row.id).values(
-                status="sent", sent_at=self.clock.now(), attempts=row.attempts + 1,
+                status="sent", sent_at=sent_at, attempts=row.attempts + 1,
                 delivered_to=note[:1000]))
+        return sent_at
 
     def _record_failure(self, row: OutgoingMail, error: str, temporary: bool,
                         report: DrainReport) -> None:
@@ -242,3 +323,8 @@ class OutboxSender:
         with self.sessions() as session:
             statement = select(OutgoingMail.status, func.count()).group_by(OutgoingMail.status)
             return {status: int(count) for status, count in session.execute(statement)}
+
+
+def _close(transports: dict[str, Transport]) -> None:
+    for transport in transports.values():
+        transport.close()

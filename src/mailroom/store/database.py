@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailroom.errors import ConfigError, StoreError
+from mailroom.store.locks import hold_lock
 
 log = logging.getLogger(__name__)
 
@@ -115,12 +117,19 @@ def head_revision() -> str:
     return head
 
 
-def prepare_schema(engine: Engine) -> None:
+def prepare_schema(engine: Engine, lock: Path | None = None) -> None:
     """Create the schema in an empty database (a first run needs no separate step); refuse
-    a database at another revision: migrating is the admin's deliberate `db upgrade`."""
-    if current_revision(engine) is None and not inspect(engine).get_table_names():
-        log.info("empty database: creating the schema")
-        upgrade(engine)
+    a database at another revision: migrating is the admin's deliberate `db upgrade`.
+
+    `lock`: a lock file (in the storage folder) held while the schema is looked at and
+    created, so that processes starting together on a fresh database wait for the first
+    one's schema instead of racing it (SQLite shows the tables one by one as they are
+    created: a racer would find half a schema)."""
+    if current_revision(engine) != head_revision():
+        with hold_lock(lock) if lock is not None else nullcontext():
+            if current_revision(engine) is None and not inspect(engine).get_table_names():
+                log.info("empty database: creating the schema")
+                upgrade(engine)
     require_current_schema(engine)
 
 
