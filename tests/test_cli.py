@@ -280,7 +280,7 @@ def test_an_unusable_storage_folder_is_one_line_exit_1(
     (tmp_path / "a-file").write_text("", encoding="utf-8")
     config = maildir_config(tmp_path, '[storage]\npath = "a-file/store"\n')
     code, _, err = run(capsys, "--config", str(config), "poll", "--once")
-    assert code == 1 and one_line(err).endswith("a-file/store: Not a directory")
+    assert code == 1 and one_line(err).endswith("a-file/store is not writable: Not a directory")
 
 
 @pytest.fixture

@@ -203,9 +203,9 @@ def _serve(app: App, pipeline: Pipeline, sender: OutboxSender, stopper: Stopper)
             continue
         try:
             with _closing(source):
-                backoff = 5.0
                 while not stopper.requested:
                     _pass(app, pipeline, source, sender, stopper)
+                    backoff = 5.0
                     if stopper.requested:
                         break
                     sd_notify("WATCHDOG=1")
@@ -214,6 +214,10 @@ def _serve(app: App, pipeline: Pipeline, sender: OutboxSender, stopper: Stopper)
                         stopper.wait(partial(source.wait_for_mail, min(IDLE_WINDOW, retry)))
                     else:
                         stopper.sleep(min(_pause(source, interval), retry))
+        except StoreError as exc:  # e.g. the disk filled up: wait, never a crash loop
+            log.error("%s; the mail stays in the inbox; retrying in %.0f s", exc, backoff)
+            stopper.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
         except (MailboxError, OSError) as exc:
             log.error("mailbox connection lost: %s; reconnecting", exc)
 
