@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from mailroom import __version__, daemon, listing, officers
+from mailroom import __version__, daemon, health, listing, officers
 from mailroom.app import App
 from mailroom.config import config_path, load_settings
 from mailroom.dedupe import review
@@ -151,7 +151,7 @@ def cmd_run(app: App, args: argparse.Namespace) -> int:
 
 def cmd_check(app: App, args: argparse.Namespace) -> int:
     failures = 0
-    for label, probe in daemon.checks(app):
+    for label, probe in health.probes(app):
         try:
             detail = probe()
         except (MailroomError, OperationalError) as exc:

@@ -25,7 +25,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from mailroom.app import App
@@ -34,7 +33,6 @@ from mailroom.mailbox.base import MailSource
 from mailroom.mailbox.maildir import MaildirSource
 from mailroom.outbox.sender import OutboxSender
 from mailroom.pipeline import PassReport, Pipeline
-from mailroom.store.database import current_revision, head_revision
 from mailroom.store.locks import PASS_LOCK, try_lock
 
 log = logging.getLogger(__name__)
@@ -269,68 +267,3 @@ def _outbox_due(sender: OutboxSender) -> float:
 def _pause(source: object, interval: float) -> float:
     """After a pass without IDLE, wait the poll interval (Maildir: a few seconds)."""
     return min(interval, 5.0) if isinstance(source, MaildirSource) else interval
-
-
-Probe = Callable[[], str]
-
-
-def checks(app: App) -> Iterator[tuple[str, Probe]]:
-    """What `mailroom check` verifies, in order; each probe raises MailroomError on failure."""
-    settings = app.settings
-    yield "config", lambda: f"valid ({len(settings.units)} units)"
-    yield "database", lambda: _probe_database(app)
-    yield "storage", lambda: _probe_storage(Path(settings.storage.path))
-    if settings.imap is not None:
-        from mailroom.mailbox import imap
-
-        imap_settings = settings.imap
-        yield "imap", lambda: "\n       ".join(imap.probe(imap_settings))
-    elif settings.maildir is not None:
-        maildir = settings.maildir
-        yield "maildir", lambda: _probe_maildir(Path(maildir.path))
-    if settings.smtp is not None:
-        from mailroom.outbox import smtp
-
-        smtp_settings = settings.smtp
-        yield "smtp", lambda: smtp.probe(smtp_settings)
-    else:
-        yield "outbox", lambda: f"no [smtp]: outgoing mail is written to {settings.outbox.path}"
-    yield "queue", lambda: _probe_queue(app)
-
-
-def _probe_queue(app: App) -> str:
-    """How many outgoing mails wait or failed for good (a stuck queue shows here)."""
-    if current_revision(app.engine) != head_revision():
-        return "not checked: the schema is not current"
-    counts = app.outbox().status_counts()
-    failed = f"; {counts.get('failed', 0)} failed for good (see the outbox table)" \
-        if counts.get("failed") else ""
-    return (f"{counts.get('pending', 0)} outgoing mails waiting, "
-            f"{counts.get('sent', 0)} sent{failed}")
-
-
-def _probe_database(app: App) -> str:
-    try:
-        with app.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        revision = current_revision(app.engine)
-    except Exception as exc:
-        raise StoreError(f"cannot open the database: {exc.__class__.__name__}: "
-                         f"{str(exc).splitlines()[0]}") from None
-    where = app.engine.url.render_as_string(hide_password=True)
-    if revision is None:
-        return f"{where} has no schema yet: the first poll creates it (or `mailroom db upgrade`)"
-    if revision != head_revision():
-        raise StoreError(f"schema at revision {revision}, this mailroom needs "
-                         f"{head_revision()}: run `mailroom db upgrade`")
-    return f"{where} at revision {revision}"
-
-
-def _probe_storage(path: Path) -> str:
-    require_writable_storage(path)
-    return f"{path} is writable"
-
-
-def _probe_maildir(path: Path) -> str:
-    source = MaildirSource(path, "mailroom/processed", "mailroom/failed")
-    return f"{path}: {source.count()} mails waiting"
