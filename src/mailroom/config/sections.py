@@ -1,0 +1,252 @@
+"""The config's sections, one pydantic model each (SPEC: Config).
+
+Every section is strict (a boolean is not an integer, a string is not a number), frozen and
+rejects unknown keys. The checks pydantic cannot do on its own live here with the key they
+concern: mail addresses, the database URL, the cron strings, the urgent keywords' regular
+expressions, the dedupe thresholds' order; passwords are read without ever putting them in a
+repr or a message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+
+from mailroom.errors import ConfigError
+from mailroom.schedule import cron
+from mailroom.store.database import check_database_url
+
+Action = Literal["warn", "reject"]
+Security = Literal["tls", "starttls", "plain"]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")  # as officers.add_officer
+
+
+def _mail_address(value: str) -> str:
+    if not _ADDRESS.match(value):
+        raise ValueError("expected a mail address such as name@example.cn")
+    return value
+
+
+Address = Annotated[str, AfterValidator(_mail_address)]
+Label = Annotated[str, Field(min_length=1)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True,
+                              strict=True)
+
+
+class PasswordSource(Section):
+    """Exactly one of password / password_file / password_env (or none where no AUTH is used)."""
+
+    password: SecretStr | None = None
+    password_file: str | None = None
+    password_env: str | None = None
+
+    def _password_sources(self) -> list[str]:
+        given = [("password", self.password), ("password_file", self.password_file),
+                 ("password_env", self.password_env)]
+        return [name for name, value in given if value not in (None, "")]
+
+    @model_validator(mode="after")
+    def _one_password_source(self) -> PasswordSource:
+        if len(self._password_sources()) > 1:
+            raise ValueError("give only one of password, password_file, password_env")
+        return self
+
+    def has_password(self) -> bool:
+        return bool(self._password_sources())
+
+    def resolve_password(self) -> str:
+        """The password itself; raises ConfigError saying where it was looked for."""
+        if self.password is not None and self.password.get_secret_value():
+            return self.password.get_secret_value()
+        if self.password_file:
+            try:
+                return Path(self.password_file).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot read password_file {self.password_file}: {exc.strerror}"
+                ) from None
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if not value:
+                raise ConfigError(
+                    f"password_env names ${self.password_env}, which is not set or empty"
+                )
+            return value
+        raise ConfigError("no password configured (password, password_file or password_env)")
+
+
+class ClientId(Section):
+    name: str = "mailroom"
+    version: str = "1.0"
+    vendor: str | None = None
+    support_email: str | None = None
+
+    def as_imap_id(self) -> dict[str, str]:
+        fields = {"name": self.name, "version": self.version, "vendor": self.vendor,
+                  "support-email": self.support_email}
+        return {key: value for key, value in fields.items() if value}
+
+
+class ImapSettings(PasswordSource):
+    host: str
+    port: Port | None = None
+    security: Security = "tls"
+    username: str
+    ca_file: str = ""
+    folder: str = "INBOX"
+    processed_folder: str = "mailroom/processed"
+    failed_folder: str = "mailroom/failed"
+    client_id: ClientId = ClientId()
+    idle: bool = True
+    poll_interval: Annotated[int, Field(ge=1)] = 60
+    trusted_authserv_id: str = ""
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (993 if self.security == "tls" else 143)
+
+
+class MaildirSettings(Section):
+    path: str
+
+
+class SmtpSettings(PasswordSource):
+    host: str
+    port: Port | None = None
+    security: Security = "tls"
+    username: str = ""
+    ca_file: str = ""
+    sender: str
+    max_per_minute: Annotated[int, Field(ge=1)] = 20
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or {"tls": 465, "starttls": 587, "plain": 25}[self.security]
+
+
+class DatabaseSettings(Section):
+    url: str = "sqlite:///var/mailroom.db"
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, url: str) -> str:
+        check_database_url(url)
+        return url
+
+
+class StorageSettings(Section):
+    path: str = "var/store"
+
+
+class OutboxSettings(Section):
+    path: str = "var/sent"
+
+
+class OfficeSettings(Section):
+    addresses: list[Address] = ["office@example.cn"]
+    name: str = ""  # the bureau, e.g. "永宁县自然资源局": bulletin titles, mail signatures
+
+
+class QuotaSettings(Section):
+    monthly_minimum: Annotated[int, Field(ge=0)] = 2
+
+
+class DedupeSettings(Section):
+    duplicate_threshold: Annotated[float, Field(ge=0, le=100)] = 90
+    suspect_threshold: Annotated[float, Field(ge=0, le=100)] = 75
+    window_days: Annotated[int, Field(ge=1)] = 90
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DedupeSettings:
+        if self.suspect_threshold > self.duplicate_threshold:
+            raise ValueError("suspect_threshold must not exceed duplicate_threshold")
+        return self
+
+
+class ReceiptSettings(Section):
+    max_per_sender_per_hour: Annotated[int, Field(ge=0)] = 10
+    skip_older_than_hours: Annotated[int, Field(ge=0)] = 0
+
+
+class CheckSettings(Section):
+    attachment_name: Action = "warn"
+    electronic_version: Action = "warn"
+    signed_scan: Action = "warn"
+
+
+class UrgentElement(Section):
+    """One R5 element of an urgent report: present when any keyword (a regex) matches."""
+
+    name: Annotated[str, Field(min_length=1)]
+    keywords: Annotated[list[str], Field(min_length=1)]
+
+    @field_validator("keywords")
+    @classmethod
+    def _compiles(cls, keywords: list[str]) -> list[str]:
+        for keyword in keywords:
+            try:
+                re.compile(keyword)
+            except re.error as exc:
+                raise ValueError(f"keyword {keyword!r} is not a valid regular expression: "
+                                 f"{exc}") from None
+        return keywords
+
+
+class UrgentSettings(Section):
+    webhook_url: str = ""
+    webhook_kind: Literal["auto", "dingtalk", "wecom"] = "auto"
+    webhook_secret_env: str = ""
+    elements: list[UrgentElement] | None = None  # None: the built-in R5 rules (rules/urgent.py)
+
+
+class ScoringSettings(Section):
+    mode: Literal["sum", "highest"] = "sum"
+    instruction_bonus: float = 2
+
+
+class Unit(Section):
+    name: Label
+    aliases: list[Label] = []
+    officers: list[Address] = []
+    heads: list[Address] = []
+    quota: Annotated[int, Field(ge=0)] | None = None
+
+
+class AdoptionChannel(Section):
+    name: Annotated[str, Field(min_length=1)]
+    score: float
+
+
+class ScheduleSettings(Section):
+    digest: str = "0 17 * * *"
+    reminder: str = "0 9 20 * *"
+    monthly_report: str = "0 9 28 * *"
+    annual_report: str = "0 9 31 12 *"
+
+    @field_validator("digest", "reminder", "monthly_report", "annual_report")
+    @classmethod
+    def _standard_cron(cls, text: str) -> str:
+        cron.parse(text)  # a CronError is a ValueError saying what is wrong
+        return text
+
+
+class WebSettings(Section):
+    listen: str = "127.0.0.1:8025"
+    secret_file: str = "var/web.secret"  # created (0600) when missing
