@@ -92,14 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_officer_commands(commands: Any) -> None:
-    group = commands.add_parser("officers", help="the roster of reporters (信息员), R7")
+    group = commands.add_parser("officers", help="the roster of officers (信息员), R7")
     sub = group.add_subparsers(dest="officers_command", required=True, parser_class=_Parser)
-    listed = sub.add_parser("list", help="every registered reporter and unit")
+    listed = sub.add_parser("list", help="every registered officer and unit")
     listed.add_argument("--format", choices=("text", "json"), default="text")
     add = sub.add_parser("add", help="register ADDRESS for a unit (moves it if registered)")
     add.add_argument("address")
     add.add_argument("--unit", required=True, help="a configured unit's name or alias")
-    add.add_argument("--name", default="", help="the reporter's name")
+    add.add_argument("--name", default="", help="the officer's name")
     remove = sub.add_parser("remove", help="unregister ADDRESS")
     remove.add_argument("address")
 
@@ -177,7 +177,7 @@ def cmd_list(app: App, args: argparse.Namespace) -> int:
 
 def cmd_officers(app: App, args: argparse.Namespace) -> int:
     require_current_schema(app.engine)
-    with app.sessions.begin() as session:  # list the config's reporters before a first poll
+    with app.sessions.begin() as session:  # list the config's officers before a first poll
         officers.sync_from_config(session, app.settings, app.clock.now())
     if args.officers_command == "list":
         with app.sessions() as session:

@@ -1,4 +1,4 @@
-"""R7 roster from the command line: list, add and remove reporters (信息员).
+"""R7 roster from the command line: list, add and remove officers (信息员).
 
 Reporters are also registered by roster mails (pipeline) and by the config's `[[units]]
 officers`; this module is the CLI's use case and holds no I/O of its own beyond the session
@@ -46,7 +46,7 @@ def officers_table(rows: list[dict[str, Any]]) -> str:
 
 def configured_unit(settings: Settings, given: str) -> str:
     """The configured unit `given` names exactly, by name or alias; anything else is refused
-    (a typo must not register a reporter for a unit that does not exist)."""
+    (a typo must not register an officer for a unit that does not exist)."""
     wanted = given.strip()
     for unit in settings.units:
         if wanted == unit.name or wanted in unit.aliases:

@@ -54,7 +54,7 @@ class Incoming:
 
 
 class Roster:
-    """Registered reporters' units, read once a pass and again after a roster mail."""
+    """Registered officers' units, read once a pass and again after a roster mail."""
 
     def __init__(self) -> None:
         self._units: dict[str, str] | None = None

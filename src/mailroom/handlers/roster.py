@@ -1,4 +1,4 @@
-"""A roster mail (R7): registers the sender as a reporter (信息员) of the unit its subject
+"""A roster mail (R7): registers the sender as an officer (信息员) of the unit its subject
 names, and confirms it — or says why it could not and how to."""
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ class ReceiptFacts:
     month: str  # "YYYY-MM"
     counted_this_month: int  # the unit's counted + suspected items this month
     quota: int | None  # the unit's monthly quota; None without a unit
-    registered: bool  # the sender is a registered reporter
+    registered: bool  # the sender is a registered officer
     unit_example: str  # a configured unit name for the how-to-fix text; "" when none
 
     @property

@@ -1,7 +1,7 @@
 """R7 roster titles: does a subject's title name 信息员 as a roster mail does, and whom?
 
-Units send their reporters' names to the mailbox ("站所名称+信息员名字"): 信息员名单,
-信息员张三, 报送信息员, 张三（信息员）… A title that merely mentions reporters
+Units send their officers' (信息员) names to the mailbox ("站所名称+信息员名字"): 信息员名单,
+信息员张三, 报送信息员, 张三（信息员）… A title that merely mentions 信息员
 (信息员培训会, 信息员队伍建设) is news, not a roster mail.
 """
 
@@ -52,7 +52,7 @@ def _bracketed_name(folded: str, position: int) -> bool:
 
 
 def officer_name(title: str) -> str | None:
-    """The reporter a roster title names, as written: 信息员张三, 信息员：李四,
+    """The officer a roster title names, as written: 信息员张三, 信息员：李四,
     信息员变更为王五, 张三（信息员）. None for 信息员名单 and every title naming nobody."""
     folded = fold(title)
     for found in re.finditer("信息员", folded):

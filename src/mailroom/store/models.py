@@ -135,7 +135,7 @@ class StoredAttachment(Base):
 
 
 class Officer(Base):
-    """A reporter (信息员) registered for a unit: from the config, a roster mail or the CLI."""
+    """An officer (信息员) registered for a unit: from the config, a roster mail or the CLI."""
 
     __tablename__ = "officers"
 

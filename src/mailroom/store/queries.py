@@ -84,7 +84,7 @@ def recorded_among(
 
 
 def officer_units(session: Session) -> dict[str, str]:
-    """Every registered reporter's address and unit."""
+    """Every registered officer's address and unit."""
     return {address: unit for address, unit in session.execute(
         select(Officer.address, Officer.unit))}
 
@@ -169,7 +169,7 @@ def register_officer(
     name: str = "",
     message_pk: int | None = None,
 ) -> Officer:
-    """Register (or move) a reporter's address to a unit."""
+    """Register (or move) an officer's address to a unit."""
     address = storable.bounded(address.lower(), storable.limits_of(Officer)["address"])
     name = storable.bounded(name, storable.limits_of(Officer)["name"])
     officer = session.scalars(select(Officer).where(Officer.address == address)).first()
