@@ -1,6 +1,6 @@
 """R7 roster from the command line: list, add and remove officers (信息员).
 
-Reporters are also registered by roster mails (pipeline) and by the config's `[[units]]
+Officers are also registered by roster mails (handlers/roster.py) and by the config's `[[units]]
 officers`; this module is the CLI's use case and holds no I/O of its own beyond the session
 it is given.
 """
