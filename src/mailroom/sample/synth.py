@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 
 from mailroom.sample.articles import Article
 from mailroom.sample.clients import CLIENTS, Attachment, Draft, delivered
-from mailroom.sample.corpus import CST, DOCX
 from mailroom.sample.mime import crlf
+from mailroom.sample.month import CST, DOCX
 from mailroom.sample.payloads import docx, jpeg, scan_pdf
 
 BENCH_START = datetime(2019, 1, 2, 8, 30, tzinfo=CST)
