@@ -71,6 +71,26 @@ class WarningCode(StrEnum):
     SENDER_AUTHENTICATION_FAILED = "sender_authentication_failed"
 
 
+class DecisionAction(StrEnum):
+    """What an office decision did (table `decisions`); from the CLI, a command mail or
+    the console."""
+
+    ADOPT = "adopt"  # R8 采用, per channel
+    UNADOPT = "unadopt"  # 撤销采用
+    INSTRUCT = "instruct"  # R8 批示
+    ASSIGN = "assign"  # R1: an unassigned item given a unit
+    DUPLICATE = "duplicate"  # R3 review: 确认重复
+    DISTINCT = "distinct"  # R3 review: 不是重复
+
+
+class DecisionSource(StrEnum):
+    """Where a decision came from."""
+
+    CLI = "cli"
+    MAIL = "mail"
+    WEB = "web"
+
+
 # --- months (R4) ---------------------------------------------------------------------
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

@@ -266,3 +266,72 @@ class VerdictChange(Base):
     status: Mapped[str] = mapped_column(String(16))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
     reported: Mapped[bool] = mapped_column(default=False, index=True)
+
+
+class Decision(Base):
+    """Every office decision on an item, whatever the way it came (the CLI, a command mail,
+    the console): R8 adopt / unadopt / 批示, R1 assign, R3 review. Who, when, what, and
+    the mail it came in. The history; the current state is in adoptions, instructions and
+    the submission row."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # DecisionAction (vocabulary.py)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)  # channel, unit, text, of…
+    by: Mapped[str] = mapped_column(String(200))  # --by, the OS user, the mail's sender
+    at: Mapped[datetime] = mapped_column(index=True)
+    source: Mapped[str] = mapped_column(String(8))  # cli | mail | web
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))  # command mail
+
+
+class Adoption(Base):
+    """R8: an item adopted (采用) by one channel. Scored by the channel's current `score`
+    in the config; it counts in the month the item was received."""
+
+    __tablename__ = "adoptions"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "channel", name="uq_adoptions_channel"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+
+
+class Instruction(Base):
+    """R8: a leader's instruction (批示) on an item; each adds `[scoring]
+    instruction_bonus`."""
+
+    __tablename__ = "instructions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    leader: Mapped[str] = mapped_column(String(200))  # 批示人
+    text: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(200))  # who recorded it
+    at: Mapped[datetime]
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+
+
+class CommandConfirmation(Base):
+    """A command mail held until its sender confirms it (SPEC "Office commands by mail":
+    without passing authentication, a one-time code, 72 h, bound to the address)."""
+
+    __tablename__ = "command_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    address: Mapped[str] = mapped_column(String(320), index=True)  # the requesting sender
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"))  # the command mail
+    request_message_id: Mapped[str] = mapped_column(String(300), index=True)  # what we sent
+    commands: Mapped[list[str]] = mapped_column(JSON)  # the lines held
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))  # the reply
