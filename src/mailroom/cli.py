@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from mailroom import __version__, daemon, health, listing, officers
+from mailroom import __version__, daemon, health, importing, listing, officers
 from mailroom.app import App
 from mailroom.config import config_path, load_settings
 from mailroom.dedupe import review
@@ -88,7 +88,21 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --duplicate: the earlier item it repeats")
     review.add_argument("--by", help="who decided (default: the login name)")
     _add_officer_commands(commands)
+    _add_import_command(commands)
     return parser
+
+
+def _add_import_command(commands: Any) -> None:
+    backlog = commands.add_parser(
+        "import", help="record a backlog of old mail like new mail (no receipts unless "
+        "--receipts); the source is only read; run it again to resume")
+    source = backlog.add_mutually_exclusive_group(required=True)
+    source.add_argument("--maildir", metavar="PATH", help="a Maildir (its cur/ and new/)")
+    source.add_argument("--mbox", metavar="FILE", help="an mbox file (e.g. a Foxmail export)")
+    source.add_argument("--from-folder", metavar="NAME",
+                        help="a folder of the [imap] mailbox, opened read-only")
+    backlog.add_argument("--receipts", action="store_true",
+                         help="queue receipts and urgent alerts as for new mail, and send them")
 
 
 def _add_officer_commands(commands: Any) -> None:
@@ -217,10 +231,33 @@ def cmd_review(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(app: App, args: argparse.Namespace) -> int:
+    if not args.verbose:  # the progress display says how far it is; no line per mail
+        logging.getLogger("mailroom.pipeline").setLevel(logging.WARNING)
+    source = importing.open_backlog(app, maildir=args.maildir, mbox=args.mbox,
+                                    folder=args.from_folder)
+    stopper = daemon.Stopper()  # Ctrl-C / SIGTERM: stop after the mail in hand
+    stopper.install()
+    try:
+        report = importing.run_import(app, source, args.receipts, stopper,
+                                      importing.progress_for(sys.stderr),
+                                      lambda text: print(text, file=sys.stderr))
+    except daemon.Aborted:
+        return 1
+    finally:
+        stopper.uninstall()
+        source.close()
+    if report is None:
+        print("import: stopped while waiting for the other process; nothing imported")
+        return 1
+    print(importing.summary(report, source.name, stopper.requested))
+    return 1 if stopper.requested else 0
+
+
 COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "db": cmd_db, "poll": cmd_poll, "run": cmd_run, "check": cmd_check,
     "submissions": cmd_list, "messages": cmd_list, "officers": cmd_officers,
-    "review": cmd_review,
+    "review": cmd_review, "import": cmd_import,
 }
 
 
