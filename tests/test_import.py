@@ -36,7 +36,10 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str | None
 
     def rows(sql: str) -> list[tuple[object, ...]]:
         with psycopg.connect(dsn) as connection:
-            return list(connection.execute(sql).fetchall())
+            try:
+                return list(connection.execute(sql).fetchall())
+            except psycopg.errors.UndefinedTable:  # no schema yet, as query() on SQLite
+                return []
 
     return url, rows
 
@@ -151,7 +154,7 @@ def test_an_import_killed_mid_way_and_run_again_records_what_one_run_does(
 ) -> None:
     url, rows = database
     export = tmp_path / "export.mbox"
-    write_mbox(export, 160)
+    write_mbox(export, 80)
     before = tree_digest(export)
     reference = tmp_path / "reference"
     reference.mkdir()
@@ -164,14 +167,14 @@ def test_an_import_killed_mid_way_and_run_again_records_what_one_run_does(
     whole = Mailroom(write_config(reference, database=ref_url), "import", "--mbox", str(export))
     killed = Mailroom(write_config(tmp_path, database=url), "import", "--mbox", str(export))
     try:
-        assert whole.wait(timeout=240) == 0, whole.err
-        assert wait_until(lambda: 20 <= _count(rows) < 160, timeout=120, step=0.01)
+        assert wait_until(lambda: _count(rows) >= 10, timeout=120, step=0.01)
         killed.signal(signal.SIGKILL, group=True)
         assert killed.wait(timeout=30) == -signal.SIGKILL
+        assert whole.wait(timeout=240) == 0, whole.err
     finally:
         whole.kill()
         killed.kill()
-    assert _count(rows) < 160
+    assert _count(rows) < 80
     resumed = Mailroom(write_config(tmp_path, database=url), "import", "--mbox", str(export))
     try:
         assert resumed.wait(timeout=240) == 0, resumed.err
@@ -186,9 +189,9 @@ def test_an_import_killed_mid_way_and_run_again_records_what_one_run_does(
             expected = list(connection.execute(
                 "SELECT s.number, s.title, s.status, m.raw_sha256 FROM submissions s "
                 "JOIN messages m ON m.id = s.message_pk ORDER BY s.number").fetchall())
-    assert len(expected) == 160
+    assert len(expected) == 80
     assert import_rows(rows) == expected  # same numbers, statuses, nothing twice
-    assert rows("SELECT count(*), count(DISTINCT raw_sha256) FROM messages") == [(160, 160)]
+    assert rows("SELECT count(*), count(DISTINCT raw_sha256) FROM messages") == [(80, 80)]
     assert tree_digest(export) == before
 
 
