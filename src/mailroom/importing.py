@@ -86,6 +86,7 @@ class LineProgress:
         self.now = now
         self.total = 0
         self._started = self._last = 0.0
+        self._shown = -1
 
     def start(self, total: int) -> None:
         self.total = total
@@ -94,9 +95,9 @@ class LineProgress:
 
     def update(self, done: int) -> None:
         now = self.now()
-        if now - self._last < self.interval and done < self.total:
+        if done == self._shown or (now - self._last < self.interval and done < self.total):
             return
-        self._last = now
+        self._last, self._shown = now, done
         rate = done / max(now - self._started, 1e-9)
         left = (self.total - done) / rate if rate > 0 else 0.0
         percent = 100 * done / self.total if self.total else 100.0
