@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from mailroom import __version__, cli_decisions, daemon, health, listing, officers
+from mailroom import __version__, cli_decisions, daemon, health, importing, listing, officers
 from mailroom.app import App
 from mailroom.cli_args import Parser as _Parser
 from mailroom.cli_args import UsageError
@@ -57,7 +57,21 @@ def build_parser() -> argparse.ArgumentParser:
             cli_decisions.add_show(sub)
     _add_officer_commands(commands)
     cli_decisions.add_commands(commands)  # adopt, unadopt, instruct, assign, review
+    _add_import_command(commands)
     return parser
+
+
+def _add_import_command(commands: Any) -> None:
+    backlog = commands.add_parser(
+        "import", help="record a backlog of old mail like new mail (no receipts unless "
+        "--receipts); the source is only read; run it again to resume")
+    source = backlog.add_mutually_exclusive_group(required=True)
+    source.add_argument("--maildir", metavar="PATH", help="a Maildir (its cur/ and new/)")
+    source.add_argument("--mbox", metavar="FILE", help="an mbox file (e.g. a Foxmail export)")
+    source.add_argument("--from-folder", metavar="NAME",
+                        help="a folder of the [imap] mailbox, opened read-only")
+    backlog.add_argument("--receipts", action="store_true",
+                         help="queue receipts and urgent alerts as for new mail, and send them")
 
 
 def _add_officer_commands(commands: Any) -> None:
@@ -174,10 +188,33 @@ def _print(rows: list[dict[str, Any]], format: str, text: Callable[[Any], str]) 
         print(text(rows))
 
 
+def cmd_import(app: App, args: argparse.Namespace) -> int:
+    if not args.verbose:  # the progress display says how far it is; no line per mail
+        logging.getLogger("mailroom.pipeline").setLevel(logging.WARNING)
+    source = importing.open_backlog(app, maildir=args.maildir, mbox=args.mbox,
+                                    folder=args.from_folder)
+    stopper = daemon.Stopper()  # Ctrl-C / SIGTERM: stop after the mail in hand
+    stopper.install()
+    try:
+        report = importing.run_import(app, source, args.receipts, stopper,
+                                      importing.progress_for(sys.stderr),
+                                      lambda text: print(text, file=sys.stderr))
+    except daemon.Aborted:
+        return 1
+    finally:
+        stopper.uninstall()
+        source.close()
+    if report is None:
+        print("import: stopped while waiting for the other process; nothing imported")
+        return 1
+    print(importing.summary(report, source.name, stopper.requested))
+    return 1 if stopper.requested else 0
+
+
 COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "db": cmd_db, "poll": cmd_poll, "run": cmd_run, "check": cmd_check,
     "submissions": cmd_list, "messages": cmd_list, "officers": cmd_officers,
-    **cli_decisions.COMMANDS,
+    "import": cmd_import, **cli_decisions.COMMANDS,
 }
 
 

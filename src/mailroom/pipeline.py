@@ -97,7 +97,10 @@ class Pipeline:
         files: FileStore,
         clock: Clock,
         max_attempts: int = 3,
+        quiet: str | None = None,
     ) -> None:
+        """`quiet`: why no reply or alert is to be queued at all (a backlog import without
+        --receipts; the messages' detail says so), else None."""
         self.settings = settings
         self.sessions = sessions
         self.files = files
@@ -110,7 +113,7 @@ class Pipeline:
         )
         self.preparer = Preparer(files.root)
         self.seconds: dict[str, float] = {}
-        self.services = Services(settings, clock, Outgoing(settings, clock),
+        self.services = Services(settings, clock, Outgoing(settings, clock, quiet),
                                  Dedupe(settings.dedupe), Roster(), self._timed)
 
     @contextmanager

@@ -6,7 +6,11 @@ Two steps. Before the message row is written, `plan_*` asks the reply rules
 (deterministic), so the handler writes the row once with what was decided in its `detail`
 ("receipt": the Message-ID, or why none: never silent). After the decision, `queue_*` reads
 the row as decided (status, duplicate link, the unit's monthly count), turns it into plain
-facts (facts.py), renders (compose.py) and writes the outbox rows.
+facts (facts.py) and writes the outbox rows with those facts, the envelope and its Date:
+the sender renders them (deferred.py, compose.py) when it sends them.
+
+A backlog import without `--receipts` gives `Outgoing` a `quiet` reason: no receipt, no
+alert, no confirmation is queued, and the message's detail says why.
 """
 
 from __future__ import annotations
@@ -16,17 +20,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Table, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from mailroom.clock import Clock
 from mailroom.config import Settings
-from mailroom.outbox import compose
+from mailroom.outbox import compose, deferred
 from mailroom.outbox.facts import ItemRef, ReceiptFacts, RosterFacts, rejected_checks
 from mailroom.parsing.letter import Letter
 from mailroom.rules.replies import ReplyContext, why_not_reply
 from mailroom.store import queries
-from mailroom.store.models import OutgoingMail, Submission, UTCDateTime
+from mailroom.store.models import Base, OutgoingMail, Submission, UTCDateTime
 from mailroom.vocabulary import COUNTING, Status, local_minute
 
 REPLY_PURPOSES = ("receipt", "roster")
@@ -74,9 +78,11 @@ class ReceiptPlan:
 
 
 class Outgoing:
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    def __init__(self, settings: Settings, clock: Clock, quiet: str | None = None) -> None:
+        """`quiet`: why nothing at all is to be sent (a backlog import), else None."""
         self.settings = settings
         self.clock = clock
+        self.quiet = quiet
         self.sender = sender_address(settings)
         self.own = frozenset(settings.own_addresses | {self.sender.lower()})
         self.quotas = {unit.name: settings.quota_of(unit) for unit in settings.units}
@@ -87,6 +93,8 @@ class Outgoing:
 
     def plan_reply(self, session: Session, letter: Letter, purpose: str) -> Reply:
         """May the letter's sender get this reply (rules/replies.py)? Its Message-ID if so."""
+        if self.quiet is not None:
+            return Reply(None, self.quiet)
         settings = self.settings.receipts
         context = ReplyContext(
             own_addresses=self.own, now=self.clock.now(),
@@ -103,7 +111,7 @@ class Outgoing:
         if not authenticated:  # a forger gets nothing back, and cannot flood the office
             return ReceiptPlan(Reply(None, "sender authentication failed"))
         receipt = self.plan_reply(session, letter, "receipt")
-        if not urgent:
+        if not urgent or self.quiet is not None:  # no alerts for a backlog's old mail
             return ReceiptPlan(receipt)
         notes: list[str] = []
         alert = webhook = None
@@ -122,29 +130,29 @@ class Outgoing:
     def queue_receipt(self, session: Session, plan: ReceiptPlan, submission_pk: int,
                       letter: Letter, attachment_names: Sequence[str],
                       missing_elements: Sequence[str] = ()) -> None:
-        """Render and queue what `plan` decided, stating the submission as now decided."""
+        """Queue what `plan` decided, stating the submission as now decided (its facts are
+        fixed here; the sender renders them)."""
         if plan.receipt.message_id is None and plan.alert is None and plan.webhook is None:
             return
-        submission = session.get_one(Submission, submission_pk)
+        submission = session.connection().execute(
+            select(_SUBMISSIONS).where(_SUBMISSIONS.c.id == submission_pk)).one()
         facts = self.receipt_facts(session, submission, attachment_names, missing_elements)
+        source_pk = submission.message_pk
         if plan.receipt.message_id is not None:
-            self._queue_reply(session, letter, submission.message_pk, plan.receipt.message_id,
-                              "receipt", compose.subject("receipt", facts=facts),
-                              {"facts": facts})
+            self._queue_reply(session, letter, source_pk, plan.receipt.message_id,
+                              "receipt", compose.subject("receipt", facts=facts), facts)
         if plan.alert is not None:
             envelope = self._envelope(plan.alert, self.office,
                                       compose.subject("alert", facts=facts), "alert",
                                       "auto-generated")
-            text, html = compose.render("alert", facts=facts, sender=letter.sender,
-                                        body=letter.body.strip()[:MAX_ALERT_BODY])
-            self._write(session, envelope, compose.compose(envelope, text, html),
-                        submission.message_pk)
+            self._write(session, envelope, deferred.payload(
+                envelope, "alert", facts, sender=letter.sender,
+                body=letter.body.strip()[:MAX_ALERT_BODY]), source_pk)
         if plan.webhook is not None:
-            markdown = compose.environment().get_template("webhook.md").render(facts=facts)
             queries.insert_rows(session, OutgoingMail, [self._row(
-                "webhook", "webhook", plan.webhook, submission.message_pk,
+                "webhook", "webhook", plan.webhook, source_pk,
                 recipients=("webhook",), subject=compose.subject("alert", facts=facts),
-                raw=markdown.encode("utf-8"))])
+                render=deferred.payload(None, "webhook", facts))])
 
     def queue_roster(self, session: Session, reply: Reply, message_pk: int, letter: Letter,
                      registered: bool, unit: str | None, name: str, why: str) -> None:
@@ -154,13 +162,15 @@ class Outgoing:
         facts = RosterFacts(registered=registered, unit=unit, name=name, address=letter.sender,
                             why=why, unit_example=self.unit_example)
         self._queue_reply(session, letter, message_pk, reply.message_id, "roster",
-                          compose.subject("roster", facts=facts), {"facts": facts})
+                          compose.subject("roster", facts=facts), facts)
 
     # -- facts ------------------------------------------------------------------------------
 
-    def receipt_facts(self, session: Session, submission: Submission,
+    def receipt_facts(self, session: Session, submission: Submission | Any,
                       attachment_names: Sequence[str],
                       missing_elements: Sequence[str] = ()) -> ReceiptFacts:
+        """The receipt's facts from the submission as decided: its row (a Submission or
+        a Core row of `submissions`), the items it points to, the unit's count."""
         warnings = tuple(submission.warnings)
         quota = self.quotas.get(submission.unit) if submission.unit else None
         counted = _counted_in_month(session, submission.unit, submission.month) \
@@ -183,7 +193,7 @@ class Outgoing:
     def _ref(self, session: Session, submission_pk: int | None) -> ItemRef | None:
         if submission_pk is None:
             return None
-        other = session.get(Submission, submission_pk)
+        other = session.connection().execute(_REF, {"id": submission_pk}).first()
         if other is None:
             return None
         return ItemRef(other.number, other.unit, self._local(other.received_at))
@@ -202,32 +212,41 @@ class Outgoing:
             auto_submitted=auto_submitted, purpose=purpose, thread=thread)
 
     def _queue_reply(self, session: Session, letter: Letter, source_pk: int, message_id: str,
-                     template: str, subject: str, context: dict[str, Any]) -> None:
+                     template: str, subject: str, facts: ReceiptFacts | RosterFacts) -> None:
         envelope = self._envelope(
             message_id, (letter.sender,), subject, template, "auto-replied",
             compose.Thread(letter.message_id, letter.header("References")))
-        text, html = compose.render(template, **context)
-        self._write(session, envelope, compose.compose(envelope, text, html), source_pk,
+        self._write(session, envelope, deferred.payload(envelope, template, facts), source_pk,
                     reply_to=letter.sender, source_received_at=letter.received_at)
 
-    def _write(self, session: Session, envelope: compose.Envelope, raw: bytes, source_pk: int,
-               reply_to: str = "", source_received_at: datetime | None = None) -> None:
+    def _write(self, session: Session, envelope: compose.Envelope, render: dict[str, Any],
+               source_pk: int, reply_to: str = "",
+               source_received_at: datetime | None = None) -> None:
         queries.insert_rows(session, OutgoingMail, [self._row(
             envelope.purpose, "mail", envelope.message_id, source_pk,
-            recipients=envelope.recipients, subject=envelope.subject, raw=raw,
+            recipients=envelope.recipients, subject=envelope.subject, render=render,
             reply_to=reply_to.lower(), source_received_at=source_received_at)])
 
     def _row(self, purpose: str, channel: str, message_id: str, source_pk: int, *,
-             recipients: Sequence[str], subject: str, raw: bytes, reply_to: str = "",
-             source_received_at: datetime | None = None) -> dict[str, Any]:
+             recipients: Sequence[str], subject: str, render: dict[str, Any],
+             reply_to: str = "", source_received_at: datetime | None = None
+             ) -> dict[str, Any]:
         now = self.clock.now()
         return {"purpose": purpose, "channel": channel, "message_id": message_id,
                 "source_pk": source_pk, "reply_to": reply_to,
                 "source_received_at": source_received_at, "sender": self.sender,
-                "recipients": list(recipients), "subject": subject, "raw": raw,
-                "status": "pending", "attempts": 0, "next_attempt_at": now, "last_error": "",
-                "created_at": now, "sent_at": None, "delivered_to": ""}
+                "recipients": list(recipients), "subject": subject, "raw": b"",
+                "render": render, "status": "pending", "attempts": 0, "next_attempt_at": now,
+                "last_error": "", "created_at": now, "sent_at": None, "delivered_to": ""}
 
+
+def _table(model: type[Base]) -> Table:
+    return Base.metadata.tables[model.__tablename__]
+
+
+_SUBMISSIONS = _table(Submission)
+_REF = select(_SUBMISSIONS.c.number, _SUBMISSIONS.c.unit, _SUBMISSIONS.c.received_at).where(
+    _SUBMISSIONS.c.id == bindparam("id"))
 
 # Built once: these run for every receipt, and building a statement (and expanding an IN
 # list) per call cost more than running it (benchmarks/ingest.py).

@@ -12,9 +12,15 @@ does not send another minute's worth at once). A drain may be told how long it m
 for the throttle in all (`poll --once`: 60 s): what is still due then stays queued. The
 wait is a `sleep` that a stop request cuts short, and a drain asks `stop` before each row.
 
-One drain at a time: a drain holds an exclusive lock on `.outbox.lock` in the file store
-(which every process working on one database shares), so `poll --once` run beside the
-daemon cannot send a row the daemon is sending; it leaves the outbox to the daemon.
+One drain at a time per store: a drain holds an exclusive lock on `.outbox.lock` in the
+file store, so `poll --once` run beside the daemon leaves the outbox to the daemon. Several
+processes on one PostgreSQL database (two daemons for two mailboxes, each with its own
+store) never send one row twice: a row is read `FOR UPDATE SKIP LOCKED` in a transaction
+that holds only that row's lock while it is sent, and records the outcome; another drain
+skips it. Nothing else waits on that lock, and a process that dies lets go of it at once:
+the row is still pending and the next drain sends it, the same bytes (rendered from what
+was fixed at decision time, outbox/deferred.py) with the same Message-ID. (SQLite has no
+row locks: processes sharing one SQLite database share its store, and so its outbox lock.)
 """
 
 from __future__ import annotations
@@ -29,11 +35,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailroom.clock import Clock
 from mailroom.config import Settings
+from mailroom.outbox import deferred
 from mailroom.outbox.transports import (
     EmlTransport,
     SendError,
@@ -239,47 +247,64 @@ class OutboxSender:
 
     def _send_one(self, row_id: int, transport: Transport, report: DrainReport,
                   throttle: Throttle | None) -> bool:
-        """Send one row and record the outcome; False when the connection itself failed."""
-        with self.sessions() as session:
-            row = session.get(OutgoingMail, row_id)
-            if row is None or row.status != "pending":
+        """Claim one row, send it and record the outcome in the claim's transaction;
+        False when the connection itself failed. A row another process holds (SKIP
+        LOCKED), or that is no longer pending, is left alone."""
+        with self.sessions.begin() as session:
+            row = session.scalars(select(OutgoingMail).where(
+                OutgoingMail.id == row_id, OutgoingMail.status == "pending")
+                .with_for_update(skip_locked=True)).first()
+            if row is None:
                 return True
-            session.expunge(row)
+            outcome, note = self._attempt(row, transport, report)
+            if outcome == "connection":
+                session.rollback()  # let go of the row: its channel is deferred next
+                return False
+            if outcome == "sent":
+                sent_at = self.clock.now()
+                row.status, row.sent_at, row.next_attempt_at = "sent", sent_at, sent_at
+                row.attempts += 1
+                row.delivered_to = note[:1000]
+        if outcome == "sent":
+            if row.channel == "mail" and throttle is not None:
+                throttle.sent(sent_at)
+            report.sent += 1
+            log.info("outbox: sent %s %s to %s (%s)", row.purpose, row.message_id,
+                     ", ".join(row.recipients), row.delivered_to)
+        return True
+
+    def _attempt(self, row: OutgoingMail, transport: Transport,
+                 report: DrainReport) -> tuple[Literal["sent", "failed", "connection"], str]:
+        """Render (when deferred) and send `row`; a failure is recorded on the row. With
+        "sent", what the other side said."""
         try:
+            if not row.raw and row.render is not None:
+                row.raw = deferred.render(row.render)
             note = transport.send(row)
         except SendError as exc:
             report.errors.append(str(exc))
             if exc.connection:
                 log.warning("outbox: cannot send (%s); %s waits", exc, row.purpose)
-                return False
+                return "connection", ""
             self._record_failure(row, str(exc), exc.temporary, report)
-            return True
-        sent_at = self._mark_sent(row, note)
-        if row.channel == "mail" and throttle is not None:
-            throttle.sent(sent_at)
-        report.sent += 1
-        log.info("outbox: sent %s %s to %s (%s)", row.purpose, row.message_id,
-                 ", ".join(row.recipients), note)
-        return True
-
-    def _mark_sent(self, row: OutgoingMail, note: str) -> datetime:
-        sent_at = self.clock.now()
-        with self.sessions.begin() as session:
-            session.execute(update(OutgoingMail).where(OutgoingMail.id == row.id).values(
-                status="sent", sent_at=sent_at, attempts=row.attempts + 1,
-                delivered_to=note[:1000]))
-        return sent_at
+            return "failed", ""
+        except (OperationalError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a row that cannot be rendered: failed, never a crash loop
+            log.exception("outbox: %s %s cannot be rendered", row.purpose, row.message_id)
+            report.errors.append(f"{type(exc).__name__}: {exc}")
+            self._record_failure(row, report.errors[-1], False, report)
+            return "failed", ""
+        return "sent", note
 
     def _record_failure(self, row: OutgoingMail, error: str, temporary: bool,
                         report: DrainReport) -> None:
         now = self.clock.now()
         attempts = row.attempts + 1
         give_up = not temporary or now - row.created_at >= GIVE_UP
-        values = {"attempts": attempts, "last_error": error[:2000],
-                  "status": "failed" if give_up else "pending",
-                  "next_attempt_at": now + retry_delay(attempts)}
-        with self.sessions.begin() as session:
-            session.execute(update(OutgoingMail).where(OutgoingMail.id == row.id).values(**values))
+        row.attempts, row.last_error = attempts, error[:2000]
+        row.status = "failed" if give_up else "pending"
+        row.next_attempt_at = now + retry_delay(attempts)
         if give_up:
             report.failed += 1
             log.error("outbox: %s %s to %s failed for good: %s", row.purpose, row.message_id,
@@ -297,7 +322,7 @@ class OutboxSender:
         with self.sessions.begin() as session:
             rows = session.scalars(select(OutgoingMail).where(
                 OutgoingMail.status == "pending", OutgoingMail.channel == channel,
-                OutgoingMail.next_attempt_at <= now)).all()
+                OutgoingMail.next_attempt_at <= now).with_for_update(skip_locked=True)).all()
             for row in rows:
                 row.attempts += 1
                 row.last_error = error[:2000]

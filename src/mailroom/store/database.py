@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -126,11 +127,30 @@ def prepare_schema(engine: Engine, lock: Path | None = None) -> None:
     one's schema instead of racing it (SQLite shows the tables one by one as they are
     created: a racer would find half a schema)."""
     if current_revision(engine) != head_revision():
-        with hold_lock(lock) if lock is not None else nullcontext():
+        with hold_lock(lock) if lock is not None else nullcontext(), _database_lock(engine):
             if current_revision(engine) is None and not inspect(engine).get_table_names():
                 log.info("empty database: creating the schema")
                 upgrade(engine)
     require_current_schema(engine)
+
+
+SCHEMA_ADVISORY_KEY = 0x6D61696C726F6F6D  # "mailroom": processes with other stores
+
+
+@contextmanager
+def _database_lock(engine: Engine) -> Iterator[None]:
+    """On PostgreSQL, a session advisory lock while the schema is created: processes that
+    share the database but not the store (two mailboxes) wait for one schema too."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"SELECT pg_advisory_lock({SCHEMA_ADVISORY_KEY})")
+        try:
+            yield
+        finally:
+            connection.exec_driver_sql(f"SELECT pg_advisory_unlock({SCHEMA_ADVISORY_KEY})")
+            connection.commit()
 
 
 def require_current_schema(engine: Engine) -> None:

@@ -179,7 +179,8 @@ class ProcessingFailure(Base):
 class OutgoingMail(Base):
     """One mail (or webhook call) to send, written in the transaction of the decision that
     caused it (a transactional outbox); the sender drains it. `raw` is the complete
-    message as rendered then, so a retry after a crash sends the very same bytes."""
+    message: rendered then, or (receipts, alerts, confirmations) rendered from `render`
+    when first sent and kept; either way a retry after a crash sends the very same bytes."""
 
     __tablename__ = "outbox"
     __table_args__ = (  # the per-sender hourly cap counts by these two
@@ -198,7 +199,10 @@ class OutgoingMail(Base):
     sender: Mapped[str] = mapped_column(String(320))  # envelope sender
     recipients: Mapped[list[str]] = mapped_column(JSON)
     subject: Mapped[str] = mapped_column(Text, default="")
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)  # b"" until sent when `render` is set
+    # the facts, envelope and template fixed at decision time (outbox/deferred.py): rendered
+    # into `raw` when the row is sent, the same bytes whenever that is
+    render: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]

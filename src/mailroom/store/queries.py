@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Insert, Table, bindparam, insert, or_, select, update
+from sqlalchemy import ColumnElement, Insert, Table, insert, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from mailroom.mailbox.base import MailKey
@@ -16,7 +16,6 @@ from mailroom.store import storable
 from mailroom.store.models import (
     Base,
     Message,
-    MonthCounter,
     Officer,
     ProcessingFailure,
     Submission,
@@ -97,15 +96,13 @@ def _table(model: type[Base]) -> Table:
     return Base.metadata.tables[model.__tablename__]
 
 
-_MESSAGES, _COUNTERS = _table(Message), _table(MonthCounter)
+_MESSAGES = _table(Message)
 _INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
-_BUMP_COUNTER = (
-    update(_COUNTERS)
-    .where(_COUNTERS.c.month == bindparam("key"))
-    .values(last=_COUNTERS.c.last + 1)
-    .returning(_COUNTERS.c.last)
-)
-_FIRST_COUNTER = insert(_COUNTERS).values(month=bindparam("key"), last=1)
+# one statement, the same on SQLite (≥ 3.35) and PostgreSQL: a month's first number too is
+# taken under the counter row's lock, so two processes never both start a month at 0001
+_NEXT_NUMBER = text(
+    "INSERT INTO month_counters (month, last) VALUES (:key, 1) ON CONFLICT (month) "
+    "DO UPDATE SET last = month_counters.last + 1 RETURNING last")
 _INSERTS: dict[str, Insert] = {}
 
 
@@ -140,16 +137,13 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
 def next_number(session: Session, month: str) -> str:
     """The next submission number `YYYYMM-NNNN` of `month` ("YYYY-MM"); never reused.
 
-    One UPDATE … RETURNING: the row lock it takes serialises writers on PostgreSQL, and
-    SQLite has a single writer anyway.
+    Unique and gap-free across processes: the upsert locks the month's counter row until
+    the mail's transaction ends (PostgreSQL; SQLite has a single writer anyway), so a
+    second process numbering the same month waits for the first's commit, and a rolled-back
+    mail gives its number back with its counter bump.
     """
-    key = month.replace("-", "")
-    connection = session.connection()
-    last = connection.execute(_BUMP_COUNTER, {"key": key}).scalar()
-    if last is None:
-        connection.execute(_FIRST_COUNTER, {"key": key})
-        last = 1
-    return format_number(month, last)
+    last = session.connection().execute(_NEXT_NUMBER, {"key": month.replace("-", "")}).scalar_one()
+    return format_number(month, int(last))
 
 
 def officer_unit(session: Session, address: str) -> str | None:
