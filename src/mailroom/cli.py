@@ -21,6 +21,7 @@ from mailroom.config import config_path, load_settings
 from mailroom.dedupe import review
 from mailroom.errors import ConfigError, InvalidInput, MailroomError
 from mailroom.store.database import require_current_schema, upgrade
+from mailroom.store.instance import InstanceBusy
 from mailroom.vocabulary import is_month, parse_number
 
 log = logging.getLogger("mailroom")
@@ -144,6 +145,9 @@ def cmd_poll(app: App, args: argparse.Namespace) -> int:
 def cmd_run(app: App, args: argparse.Namespace) -> int:
     try:
         daemon.run_forever(app)
+    except InstanceBusy as exc:
+        print(f"mailroom: {exc}", file=sys.stderr)
+        return 2
     except daemon.Aborted:
         return 1
     return 0
