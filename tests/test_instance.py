@@ -1,0 +1,55 @@
+"""One `run` per mailbox and database, as real processes on SQLite and PostgreSQL: a second
+`run` is refused saying who holds it (exit 2), `poll --once` leaves the work to it (exit
+0), and after SIGKILL nothing stale is left: the next `run` starts."""
+
+from __future__ import annotations
+
+import signal
+import socket
+from pathlib import Path
+
+from support.process import Mailroom, fill_inbox, write_config
+
+
+def one_instance(config: Path) -> None:
+    first = Mailroom(config, "run")
+    try:
+        assert first.wait_for_log("mailroom run: started", timeout=60), first.err
+        pid = first.process.pid
+
+        second = Mailroom(config, "run")
+        assert second.wait(timeout=60) == 2, second.err
+        refusal = second.err.strip()
+        assert refusal.startswith("mailroom: mailroom run (pid ") and "\n" not in refusal
+        assert f"pid {pid} on {socket.gethostname()}, since " in refusal, refusal
+        assert "Traceback" not in second.err
+
+        poll = Mailroom(config, "poll", "--once")
+        assert poll.wait(timeout=60) == 0, poll.err
+        assert f"mailroom run (pid {pid} on {socket.gethostname()}" in poll.out
+        assert poll.out.rstrip().endswith("is processing this mailbox; left to it")
+
+        first.signal(signal.SIGKILL, group=True)
+        assert first.wait() == -signal.SIGKILL
+    finally:
+        first.kill()
+    after = Mailroom(config, "run")  # no stale lock: the kernel / the server dropped it
+    try:
+        assert after.wait_for_log("mailroom run: started", timeout=60), after.err
+        after.signal(signal.SIGTERM)
+        assert after.wait(timeout=30) == 0, after.err
+    finally:
+        after.kill()
+
+
+def test_one_run_per_mailbox_on_sqlite(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    fill_inbox(tmp_path, 1)
+    one_instance(config)
+    assert list((tmp_path / "var").glob("mailroom.db.*.lock"))  # beside the database
+
+
+def test_one_run_per_mailbox_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    config = write_config(tmp_path, database=postgres_url)
+    fill_inbox(tmp_path, 1)
+    one_instance(config)
