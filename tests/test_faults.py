@@ -58,7 +58,9 @@ def test_an_outage_is_reported_once_when_it_starts_and_once_when_it_ends() -> No
 # -- the daemon against servers that go away -----------------------------------------------
 
 
-QUICK = dict(mailbox=Backoff(0.1, 0.3), login=Backoff(0.2, 0.3), database=Backoff(0.1, 0.3))
+def quick() -> RetryPolicy:
+    return RetryPolicy(mailbox=Backoff(0.1, 0.3), login=Backoff(0.2, 0.3),
+                       database=Backoff(0.1, 0.3))
 
 
 class CountingStopper(Stopper):
@@ -124,7 +126,7 @@ def test_a_refused_login_is_mailed_to_the_office_once_per_outage_and_retried_slo
     app = make_app(imap=imap_section(imap_account, password="expired-code-1234"),
                    smtp=smtp_server.section())
     for _ in range(2):  # a restart within the outage tells nobody again
-        run_forever(app, CountingStopper(3), RetryPolicy(**QUICK))  # type: ignore[arg-type]
+        run_forever(app, CountingStopper(3), quick())
     office = [m for m in smtp_server.messages() if "登录" in str(m["Subject"])]
     assert len(office) == 1, [str(m["Subject"]) for m in smtp_server.messages()]
     assert office[0]["To"] == "office@example.cn"
@@ -140,7 +142,7 @@ def test_a_refused_login_is_mailed_to_the_office_once_per_outage_and_retried_slo
 
     fixed = make_app(imap=imap_section(imap_account, idle=False), smtp=smtp_server.section())
     imap_account.append(make_mail("执法大队+登录恢复后的信息"), datetime(2019, 5, 6, tzinfo=UTC))
-    run_forever(fixed, CountingStopper(1), RetryPolicy(**QUICK))  # type: ignore[arg-type]
+    run_forever(fixed, CountingStopper(1), quick())
     with fixed.sessions() as session:
         rows = session.scalars(select(OutageRow)).all()
         assert [(r.service, r.ended_at is not None) for r in rows] == [("imap", True)]
@@ -176,7 +178,7 @@ def test_dovecot_stopped_and_restarted_mid_run_is_one_outage_and_no_mail_is_lost
 
     thread = threading.Thread(target=chaos)
     thread.start()
-    run_forever(app, Stopper(), RetryPolicy(**QUICK))  # type: ignore[arg-type]
+    run_forever(app, Stopper(), quick())
     thread.join()
     assert not failures, failures
     assert len(messages(caplog, "mailbox unavailable", logging.ERROR)) == 1
@@ -192,7 +194,7 @@ def test_an_imap_server_that_accepts_and_never_answers_is_timed_out_and_retried(
                          "username": "office", "password": "secret-never-logged",
                          "timeout": 1})
     started = time.monotonic()
-    run_forever(app, CountingStopper(3), RetryPolicy(**QUICK))  # type: ignore[arg-type]
+    run_forever(app, CountingStopper(3), quick())
     elapsed = time.monotonic() - started
     assert elapsed < 8, elapsed  # three tries of 1 s each, not a hang
     errors = messages(caplog, "mailbox unavailable", logging.ERROR)
