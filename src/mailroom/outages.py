@@ -44,8 +44,9 @@ def login_failed(sessions: sessionmaker[Session], settings: Settings, clock: Clo
     with sessions.begin() as session:
         if _open(session, service) is not None:
             return False
+        said = detail.split(" (check ")[0]  # the server's words, without our hint to the admin
         outage = Outage(service=service, kind="login", started_at=now, ended_at=None,
-                        detail=detail[:2000], message_id=None)
+                        detail=said[:2000], message_id=None)
         session.add(outage)
         session.flush()
         if service == "imap" and settings.office.addresses:
