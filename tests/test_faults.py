@@ -12,8 +12,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import select
 
@@ -25,7 +27,7 @@ from mailroom.daemon import RetryPolicy, Stopper, run_forever
 from mailroom.store.models import Outage as OutageRow
 from mailroom.store.models import OutgoingMail
 from support.dovecot import HOST, DovecotServer, ImapAccount
-from support.mail import make_mail
+from support.mail import deliver, make_mail
 from support.smtp import SmtpServer
 
 # -- the policy --------------------------------------------------------------------------
@@ -277,3 +279,55 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
             pass
         time.sleep(0.1)
     return False
+
+
+def test_postgresql_refusing_connections_mid_run_is_one_outage_and_no_mail_is_lost(
+    make_app: Callable[..., App], postgres_url: str, tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The database goes away under the daemon (its sessions killed, new ones refused, as
+    in a server restart) and comes back: one line each way, the lock taken again."""
+    caplog.set_level(logging.DEBUG, logger="mailroom")
+    app = make_app(database={"url": postgres_url})
+    name = postgres_url.rsplit("/", 1)[1]
+    admin = postgres_url.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0] \
+        + "/mailroom"
+    deliver(tmp_path / "inbox", make_mail("执法大队+断库前的信息"),
+            datetime(2019, 5, 6, tzinfo=UTC))
+    failures: list[BaseException] = []
+
+    def database(allow: bool) -> None:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {str(allow).lower()}")
+            if not allow:
+                connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE datname = %s", (name,))
+
+    def recorded() -> int:
+        with psycopg.connect(admin.rsplit("/", 1)[0] + f"/{name}") as connection:
+            return int(connection.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+    def chaos() -> None:
+        try:
+            assert wait_for(lambda: recorded() == 1)
+            database(allow=False)
+            deliver(tmp_path / "inbox", make_mail("执法大队+断库时到的信息"),
+                    datetime(2019, 5, 6, 9, tzinfo=UTC))
+            assert wait_for(lambda: len(messages(caplog, "database still unavailable",
+                                                 logging.DEBUG)) >= 2)
+            database(allow=True)
+            assert wait_for(lambda: recorded() == 2)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test below
+            failures.append(exc)
+        finally:
+            database(allow=True)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=chaos)
+    thread.start()
+    run_forever(app, Stopper(), quick())
+    thread.join()
+    assert not failures, failures
+    assert len(messages(caplog, "database unavailable", logging.ERROR)) == 1
+    assert len(messages(caplog, "database available again")) == 1
+    assert app.instance_lock("test").holder() is None  # released at the stop

@@ -47,6 +47,7 @@ from mailroom.mailbox.base import MailSource
 from mailroom.mailbox.maildir import MaildirSource
 from mailroom.outbox.sender import OutboxSender
 from mailroom.pipeline import PassReport, Pipeline
+from mailroom.store.instance import InstanceLock
 from mailroom.store.locks import PASS_LOCK, try_lock
 
 log = logging.getLogger(__name__)
@@ -228,7 +229,7 @@ def run_forever(app: App, stopper: Stopper | None = None,
     try:
         require_writable_storage(Path(app.settings.storage.path))
         watchdog = Watchdog()
-        daemon = _Daemon(app, stopper, retry or RetryPolicy(), watchdog)
+        daemon = _Daemon(app, stopper, retry or RetryPolicy(), watchdog, lock)
         pipeline = daemon.start()
         if pipeline is None:
             return
@@ -253,8 +254,9 @@ class _Daemon:
     backoff and are logged once when they start and once when they end."""
 
     def __init__(self, app: App, stopper: Stopper, retry: RetryPolicy,
-                 watchdog: Watchdog) -> None:
+                 watchdog: Watchdog, lock: InstanceLock) -> None:
         self.app = app
+        self.lock = lock
         self.stopper = stopper
         self.retry = retry
         self.watchdog = watchdog
@@ -383,6 +385,7 @@ class _Daemon:
         length = self.database.recovered(time.monotonic())
         if length is not None:
             log.info("database available again after %s", describe_length(length))
+            self.lock.reassert()  # PostgreSQL: the outage may have dropped the lock
 
 
 def _first_line(exc: OperationalError) -> str:

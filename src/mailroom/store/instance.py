@@ -21,12 +21,14 @@ import hashlib
 import json
 import os
 import socket
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Protocol
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from mailroom.errors import MailroomError
 
@@ -66,6 +68,11 @@ class InstanceLock(Protocol):
 
     def holder(self) -> Holder | None:
         """Who holds the lock now (None: nobody); never takes it."""
+        ...
+
+    def reassert(self) -> None:
+        """After a database outage: take the lock again if the outage dropped it (raises
+        InstanceBusy when another process took it meanwhile)."""
         ...
 
     def release(self) -> None: ...
@@ -134,6 +141,9 @@ class FileInstanceLock:
         except FileNotFoundError:
             return None
 
+    def reassert(self) -> None:
+        pass  # a lock on a local file outlives any database outage
+
     def release(self) -> None:
         handle, self._handle = self._handle, None
         if handle is not None:
@@ -194,6 +204,19 @@ class PostgresInstanceLock:
             return None
         return _parse_application_name(row[0] or "", row[1], row[2] or "")
 
+    def reassert(self) -> None:
+        connection = self._connection
+        if connection is not None:
+            try:
+                connection.execute(text("SELECT 1")).scalar()
+                connection.commit()
+                return
+            except DBAPIError:  # the server dropped the session, and the lock with it
+                with suppress(Exception):
+                    connection.close()
+        self._connection = None
+        self.acquire()
+
     def release(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
@@ -201,8 +224,11 @@ class PostgresInstanceLock:
                 connection.execute(text("SELECT pg_advisory_unlock(:ns, :key)"),
                                    {"ns": PG_NAMESPACE, "key": self.key})
                 connection.commit()
+            except DBAPIError:
+                pass  # the session is gone, and its lock with it
             finally:
-                connection.close()
+                with suppress(Exception):
+                    connection.close()
 
 
 def _parse_application_name(name: str, since: datetime | None, address: str) -> Holder:
