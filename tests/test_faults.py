@@ -11,8 +11,10 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from select import select as readable
 from typing import Any
 
 import psycopg
@@ -331,3 +333,103 @@ def test_postgresql_refusing_connections_mid_run_is_one_outage_and_no_mail_is_lo
     assert len(messages(caplog, "database unavailable", logging.ERROR)) == 1
     assert len(messages(caplog, "database available again")) == 1
     assert app.instance_lock("test").holder() is None  # released at the stop
+
+
+class FreezingProxy:
+    """A TCP proxy to the server that can freeze: it then stops passing anything either
+    way (a server that answers, then hangs), and passes again once thawed."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.frozen = threading.Event()
+        self.stopped = threading.Event()
+        self.listener = socket.socket()
+        self.listener.bind((HOST, 0))
+        self.listener.listen(8)
+        self.listener.settimeout(0.1)
+        self.port = int(self.listener.getsockname()[1])
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                client = self.listener.accept()[0]
+            except OSError:
+                continue
+            server = socket.create_connection(self.upstream)
+            for source, target in ((client, server), (server, client)):
+                thread = threading.Thread(target=self._pump, args=(source, target), daemon=True)
+                thread.start()
+                self.threads.append(thread)
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while not self.stopped.is_set():
+                if self.frozen.is_set() or not readable([source], [], [], 0.1)[0]:
+                    time.sleep(0.02)
+                    continue
+                data = source.recv(65536)
+                if not data:
+                    break
+                target.sendall(data)
+        except (OSError, ValueError):  # the other direction closed it
+            pass
+        finally:
+            for sock in (source, target):
+                with suppress(OSError):
+                    sock.close()
+
+    def close(self) -> None:
+        self.stopped.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        self.listener.close()
+
+
+def test_a_server_that_hangs_in_idle_is_timed_out_and_reconnected(
+    make_app: Callable[..., App], dovecot: DovecotServer, imap_account: ImapAccount,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """IDLE is re-issued at least every half watchdog period (2 s here; 25 min at most
+    without a watchdog); the server stops answering mid-IDLE: DONE times out after
+    [imap] timeout, the reconnect through the hung server times out too, and once it
+    answers again the mail that came meanwhile is processed."""
+    caplog.set_level(logging.DEBUG, logger="mailroom")
+    monkeypatch.setenv("WATCHDOG_USEC", "4000000")
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    proxy = FreezingProxy((HOST, dovecot.port))
+    app = make_app(imap=imap_section(imap_account, port=proxy.port, timeout=1))
+    imap_account.append(make_mail("执法大队+挂起前的信息"), datetime(2019, 5, 6, tzinfo=UTC))
+    failures: list[BaseException] = []
+
+    def chaos() -> None:
+        try:
+            assert wait_for(lambda: processed(imap_account) == 1)
+            time.sleep(0.5)  # into IDLE
+            proxy.frozen.set()
+            assert wait_for(lambda: len(messages(caplog, "mailbox unavailable",
+                                                 logging.ERROR)) == 1)
+            imap_account.append(make_mail("执法大队+挂起时到的信息"),
+                                datetime(2019, 5, 6, 9, tzinfo=UTC))
+            assert wait_for(lambda: len(messages(caplog, "still unavailable",
+                                                 logging.DEBUG)) >= 1)
+            proxy.frozen.clear()
+            assert wait_for(lambda: processed(imap_account) == 2)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test below
+            failures.append(exc)
+        finally:
+            proxy.frozen.clear()
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=chaos)
+    thread.start()
+    try:
+        run_forever(app, Stopper(), quick())
+    finally:
+        thread.join()
+        proxy.close()
+    assert not failures, failures
+    errors = messages(caplog, "mailbox unavailable", logging.ERROR)
+    assert len(errors) == 1 and "timed out" in errors[0], errors
+    assert len(messages(caplog, "mailbox available again")) == 1
