@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -49,6 +48,7 @@ from mailroom.outbox.sender import OutboxSender
 from mailroom.pipeline import PassReport, Pipeline
 from mailroom.store.instance import InstanceLock
 from mailroom.store.locks import PASS_LOCK, try_lock
+from mailroom.systemd import Watchdog, sd_notify
 
 log = logging.getLogger(__name__)
 
@@ -171,40 +171,6 @@ def poll_once(app: App, stopper: Stopper | None = None) -> PassReport:
             sender = app.outbox(stopper.sleep, stopper.stop_requested)
             report.outbox = sender.drain(max_wait=POLL_THROTTLE_WAIT)
     return report
-
-
-def sd_notify(state: str) -> None:
-    """Tell systemd (Type=notify) how we are; a no-op outside systemd."""
-    address = os.environ.get("NOTIFY_SOCKET")
-    if not address:
-        return
-    if address.startswith("@"):
-        address = "\0" + address[1:]
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.sendto(state.encode(), address)
-        except OSError as exc:
-            log.warning("sd_notify failed: %s", exc)
-
-
-class Watchdog:
-    """systemd's watchdog (WatchdogSec= sets WATCHDOG_USEC): pinged at most every half
-    period, from the loop and between mails, and no wait lasts longer than that."""
-
-    def __init__(self) -> None:
-        usec = os.environ.get("WATCHDOG_USEC", "")
-        pid = os.environ.get("WATCHDOG_PID", "")
-        wanted = usec.isdigit() and int(usec) > 0 and pid in ("", str(os.getpid()))
-        self.period = int(usec) / 1e6 / 2 if wanted else None
-        self._last = 0.0
-
-    def ping(self) -> None:
-        if self.period is not None and time.monotonic() - self._last >= self.period / 2:
-            self._last = time.monotonic()
-            sd_notify("WATCHDOG=1")
-
-    def longest_wait(self, seconds: float) -> float:
-        return seconds if self.period is None else min(seconds, self.period)
 
 
 @dataclass
