@@ -17,6 +17,7 @@ from mailroom.outbox.sender import OutboxSender, Sleep, plain_sleep
 from mailroom.pipeline import Pipeline
 from mailroom.store.database import make_engine, make_session_factory, prepare_schema
 from mailroom.store.files import FileStore
+from mailroom.store.instance import InstanceLock, instance_lock
 from mailroom.store.locks import SCHEMA_LOCK
 
 
@@ -47,10 +48,23 @@ class App:
         if self.settings.imap is not None:
             from mailroom.mailbox.imap import ImapSource
 
-            return ImapSource(self.settings.imap)
+            return ImapSource(self.settings.imap, timeout=self.settings.imap.timeout)
         assert self.settings.maildir is not None
         return MaildirSource(Path(self.settings.maildir.path), "mailroom/processed",
                              "mailroom/failed")
+
+    def mailbox_name(self) -> str:
+        """The configured mailbox's identity (as stored with every message)."""
+        if self.settings.imap is not None:
+            from mailroom.mailbox.imap import mailbox_name
+
+            return mailbox_name(self.settings.imap)
+        assert self.settings.maildir is not None
+        return f"maildir:{Path(self.settings.maildir.path).resolve()}"
+
+    def instance_lock(self, command: str) -> InstanceLock:
+        """One `run` (or `import`) per mailbox and database (store/instance.py)."""
+        return instance_lock(self.engine, self.mailbox_name(), command, self.files.root)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -22,6 +24,7 @@ from mailroom.cli_args import month as _month
 from mailroom.config import config_path, load_settings
 from mailroom.errors import ConfigError, InvalidInput, MailroomError
 from mailroom.store.database import require_current_schema, upgrade
+from mailroom.store.instance import InstanceBusy
 
 log = logging.getLogger("mailroom")
 
@@ -87,12 +90,42 @@ def _add_officer_commands(commands: Any) -> None:
     remove.add_argument("address")
 
 
-def _configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+# Per-mail lines (at INFO): the daemon's journal wants one a mail; a `poll --once` (and the
+# demo) prints its summary instead, unless --verbose
+_PER_MAIL = {"mailroom.pipeline": re.compile("recorded uid "),
+             "mailroom.mailbox.imap": re.compile("filed "),
+             "mailroom.outbox.sender": re.compile(r"outbox: (sent |\d+ sent, )")}
+_SYSLOG_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3,
+                    logging.CRITICAL: 2}
+
+
+class _SummaryOnly(logging.Filter):
+    """Drops the per-mail INFO lines (the command prints a summary of them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        pattern = _PER_MAIL.get(record.name)
+        return not (pattern and record.levelno == logging.INFO
+                    and pattern.match(record.getMessage()))
+
+
+class _JournalFormatter(logging.Formatter):
+    """Under systemd (stderr is the journal: $JOURNAL_STREAM), each line starts with its
+    syslog priority, `<3>` for an error, so `journalctl -p err -u mailroom` finds it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        priority = f"<{_SYSLOG_PRIORITY.get(record.levelno, 6)}>"
+        lines = super().format(record).splitlines() or [""]
+        return "\n".join([priority + lines[0], *(f"{priority}  {line}" for line in lines[1:])])
+
+
+def _configure_logging(verbose: bool, command: str | None = None) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    layout = "%(levelname)s %(name)s: %(message)s"
+    handler.setFormatter(_JournalFormatter(layout) if os.environ.get("JOURNAL_STREAM")
+                         else logging.Formatter(layout))
+    if command == "poll" and not verbose:
+        handler.addFilter(_SummaryOnly())
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     logging.getLogger("mailparser").setLevel(logging.CRITICAL)
     logging.getLogger("imapclient").setLevel(logging.WARNING)
     # "Context impl SQLiteImpl." on every schema look-up; `db upgrade` prints the revision
@@ -127,6 +160,9 @@ def cmd_poll(app: App, args: argparse.Namespace) -> int:
 def cmd_run(app: App, args: argparse.Namespace) -> int:
     try:
         daemon.run_forever(app)
+    except InstanceBusy as exc:
+        print(f"mailroom: {exc}", file=sys.stderr)
+        return 2
     except daemon.Aborted:
         return 1
     return 0
@@ -199,6 +235,9 @@ def cmd_import(app: App, args: argparse.Namespace) -> int:
         report = importing.run_import(app, source, args.receipts, stopper,
                                       importing.progress_for(sys.stderr),
                                       lambda text: print(text, file=sys.stderr))
+    except InstanceBusy as exc:
+        print(f"mailroom: {exc}", file=sys.stderr)
+        return 2
     except daemon.Aborted:
         return 1
     finally:
@@ -223,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except UsageError as exc:
         return _failed(exc)
-    _configure_logging(args.verbose)
+    _configure_logging(args.verbose, args.command)
     try:
         app = App.build(load_settings(config_path(args.config)))
     except MailroomError as exc:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from mailroom import outages
 from mailroom.app import App
 from mailroom.daemon import require_writable_storage
-from mailroom.errors import StoreError
+from mailroom.errors import MailboxError, StoreError
 from mailroom.mailbox.maildir import MaildirSource
 from mailroom.store.database import current_revision, head_revision
 
@@ -40,6 +41,20 @@ def probes(app: App) -> Iterator[tuple[str, Probe]]:
     else:
         yield "outbox", lambda: f"no [smtp]: outgoing mail is written to {settings.outbox.path}"
     yield "queue", lambda: _probe_queue(app)
+    yield "logins", lambda: _probe_outages(app)
+
+
+def _probe_outages(app: App) -> str:
+    """Login failures the daemon recorded and has not seen end (an expired authorisation
+    code), and whether the office was told."""
+    if current_revision(app.engine) != head_revision():
+        return "not checked: the schema is not current"
+    with app.sessions() as session:
+        lines = outages.describe_open(session, app.settings)
+    if lines:
+        raise MailboxError("\n       ".join(lines) + "\n       (the daemon closes it at its "
+                           "next login that works; `systemctl restart mailroom` tries now)")
+    return "no login failure recorded"
 
 
 def _probe_queue(app: App) -> str:

@@ -19,8 +19,10 @@ exactly like new mail, without receipts unless asked.
   the source, or the same bytes) is skipped, so an import interrupted by Ctrl-C, SIGTERM
   or SIGKILL and run again records each mail once, in the same order, with the same
   numbers as an uninterrupted run.
-- One at a time. The import holds the pass lock of the store for its whole run: a `poll
-  --once` beside it leaves the mailbox to it, the daemon's passes wait for it.
+- One at a time. The import holds the mailbox's instance lock (store/instance.py) and the
+  store's pass lock for its whole run: a `run` or a second import on the same mailbox and
+  database is refused saying who holds it (exit 2), a `poll --once` beside it leaves the
+  mailbox to it.
 """
 
 from __future__ import annotations
@@ -143,17 +145,22 @@ def run_import(app: App, source: MboxSource | MaildirBacklog | ImapFolderBacklog
     """Import everything `source` holds; None when stopped while waiting for the lock."""
     storage = require_writable_storage(Path(app.settings.storage.path))
     prepare_schema(app.engine, storage / SCHEMA_LOCK)
-    told = False
-    while True:
-        with try_lock(storage / PASS_LOCK) as mine:
-            if mine:
-                return _import(app, source, receipts, stopper, progress)
-        if not told:
-            wait_note("another mailroom process is processing a mailbox on this store; "
-                      "waiting for it")
-            told = True
-        if stopper.sleep(BUSY_WAIT):
-            return None
+    instance = app.instance_lock("import")
+    instance.acquire()  # InstanceBusy: a `run` or another import holds this mailbox
+    try:
+        told = False
+        while True:
+            with try_lock(storage / PASS_LOCK) as mine:
+                if mine:
+                    return _import(app, source, receipts, stopper, progress)
+            if not told:
+                wait_note("another mailroom process is processing a mailbox on this store; "
+                          "waiting for it")
+                told = True
+            if stopper.sleep(BUSY_WAIT):
+                return None
+    finally:
+        instance.release()
 
 
 def _import(app: App, source: MboxSource | MaildirBacklog | ImapFolderBacklog,

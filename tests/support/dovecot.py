@@ -170,9 +170,15 @@ class DovecotServer:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> None:
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self, keep_ports: bool = False) -> None:
+        """Start on two free ports; `keep_ports`: on the ports it had (a restart)."""
         for attempt in range(3):  # a free port may be taken between probing and binding
-            self.port, self.tls_port = free_port(), free_port()
+            if not (keep_ports and self.port):
+                self.port, self.tls_port = free_port(), free_port()
             (self.root / "dovecot.conf").write_text(self._config(attempt))
             with open(self.root / "stderr.log", "wb") as stderr:
                 self._process = subprocess.Popen(

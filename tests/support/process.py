@@ -93,11 +93,11 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30.0, step: float
 class Mailroom:
     """One `mailroom --config CONFIG ARGS…` process; stdout and stderr collected."""
 
-    def __init__(self, config: Path, *args: str) -> None:
+    def __init__(self, config: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mailroom", "--config", str(config), *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, start_new_session=True)
         self._out: list[str] = []
         self._err: list[str] = []
         self._readers = [threading.Thread(target=self._read, args=(stream, lines), daemon=True)

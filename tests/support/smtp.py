@@ -104,23 +104,26 @@ class SmtpServer:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(tls_dir / "server.crt", tls_dir / "server.key")
         self.port = free_port()
+        self._context = context
+        self._controller = self._make_controller()
+
+    def _make_controller(self) -> Controller:
         # aiosmtpd counts only STARTTLS as TLS for auth_require_tls; implicit TLS is TLS too
         options: dict[str, Any] = {"authenticator": _authenticate,
-                                   "auth_require_tls": not implicit_tls}
-        if implicit_tls:
-            self._controller = Controller(_Handler(self), hostname=HOST, port=self.port,
-                                          ssl_context=context, server_hostname="localhost",
-                                          **options)
-        else:
-            self._controller = Controller(_Handler(self), hostname=HOST, port=self.port,
-                                          tls_context=context, server_hostname="localhost",
-                                          **options)
+                                   "auth_require_tls": not self.implicit_tls}
+        tls = "ssl_context" if self.implicit_tls else "tls_context"
+        options[tls] = self._context
+        return Controller(_Handler(self), hostname=HOST, port=self.port,
+                          server_hostname="localhost", **options)
 
     @property
     def security(self) -> str:
         return "tls" if self.implicit_tls else "starttls"
 
     def start(self) -> None:
+        """Start serving (again, on the same port, after `stop`)."""
+        if self._controller.loop.is_closed():
+            self._controller = self._make_controller()
         self._controller.start()
         self.running = True
 

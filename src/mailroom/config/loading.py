@@ -35,7 +35,8 @@ _PATH_KEYS = {
 def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     for section, key in _PATH_KEYS:
         table = data.get(section)
-        if isinstance(table, dict) and isinstance(table.get(key), str) and table[key]:
+        if isinstance(table, dict) and isinstance(table.get(key), str) and table[key] \
+                and not table[key].startswith("${"):  # ${CREDENTIALS_DIRECTORY}/…: at use
             table[key] = str((base / table[key]).resolve()) if not Path(table[key]).is_absolute() \
                 else table[key]
     database = data.get("database")

@@ -76,12 +76,11 @@ class PasswordSource(Section):
         if self.password is not None and self.password.get_secret_value():
             return self.password.get_secret_value()
         if self.password_file:
+            path = expand_variables(self.password_file, "password_file")
             try:
-                return Path(self.password_file).read_text(encoding="utf-8").strip()
+                return Path(path).read_text(encoding="utf-8").strip()
             except OSError as exc:
-                raise ConfigError(
-                    f"cannot read password_file {self.password_file}: {exc.strerror}"
-                ) from None
+                raise ConfigError(f"cannot read password_file {path}: {exc.strerror}") from None
         if self.password_env:
             value = os.environ.get(self.password_env)
             if not value:
@@ -90,6 +89,27 @@ class PasswordSource(Section):
                 )
             return value
         raise ConfigError("no password configured (password, password_file or password_env)")
+
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_variables(value: str, key: str) -> str:
+    """`${NAME}` replaced by the environment variable NAME (systemd's LoadCredential= sets
+    CREDENTIALS_DIRECTORY: password_file = "${CREDENTIALS_DIRECTORY}/imap"); an unset one
+    is a ConfigError naming it."""
+
+    def variable(match: re.Match[str]) -> str:
+        name = match.group(1)
+        found = os.environ.get(name)
+        if not found:
+            hint = (" (systemd sets it for a unit with LoadCredential=; outside the unit set "
+                    "it to the folder holding the credential files)"
+                    if name == "CREDENTIALS_DIRECTORY" else "")
+            raise ConfigError(f"{key} {value} names ${{{name}}}, which is not set{hint}")
+        return found
+
+    return _VARIABLE.sub(variable, value)
 
 
 class ClientId(Section):
@@ -116,6 +136,7 @@ class ImapSettings(PasswordSource):
     client_id: ClientId = ClientId()
     idle: bool = True
     poll_interval: Annotated[int, Field(ge=1)] = 60
+    timeout: Annotated[int, Field(ge=1)] = 30  # seconds a server may take to answer
     trusted_authserv_id: str = ""
 
     @property
@@ -135,6 +156,7 @@ class SmtpSettings(PasswordSource):
     ca_file: str = ""
     sender: str
     max_per_minute: Annotated[int, Field(ge=1)] = 20
+    timeout: Annotated[int, Field(ge=1)] = 30  # seconds a server may take to answer
 
     @property
     def effective_port(self) -> int:

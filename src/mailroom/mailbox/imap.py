@@ -331,12 +331,12 @@ class ImapSource:
             return arrived or _announces_mail(late)
 
 
-def probe(settings: ImapSettings, *, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+def probe(settings: ImapSettings, *, timeout: float | None = None) -> list[str]:
     """What `mailroom check` reports: connection, capabilities, folder; changes nothing."""
     where = f"{settings.host}:{settings.effective_port}"
     security = {"tls": "TLS, certificate verified", "starttls": "STARTTLS, certificate verified",
                 "plain": "plaintext, no TLS"}[settings.security]
-    client = connect(settings, timeout=timeout)
+    client = connect(settings, timeout=timeout or settings.timeout)
     try:
         capabilities = sorted(c.decode() for c in client.capabilities())
         lines = [f"connected to {where} ({security})", f"logged in as {settings.username}",

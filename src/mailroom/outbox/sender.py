@@ -26,6 +26,7 @@ row locks: processes sharing one SQLite database share its store, and so its out
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -39,6 +40,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from mailroom import outages
+from mailroom.backoff import Outage, describe_length
 from mailroom.clock import Clock
 from mailroom.config import Settings
 from mailroom.outbox import deferred
@@ -161,6 +164,9 @@ class OutboxSender:
         self.sleep = sleep
         self.stop = stop
         self.per_minute = settings.smtp.max_per_minute if settings.smtp else None
+        self.outages: dict[str, Outage] = {}  # per channel, while this sender lives
+        self._login_known_good = False
+        self.uniform = random.uniform  # the jitter of a dead server's retries
 
     def _transports(self) -> dict[str, Transport]:
         mail: Transport = (SmtpTransport(self.settings.smtp) if self.settings.smtp
@@ -266,6 +272,7 @@ class OutboxSender:
                 row.attempts += 1
                 row.delivered_to = note[:1000]
         if outcome == "sent":
+            self._connection_worked(row.channel)
             if row.channel == "mail" and throttle is not None:
                 throttle.sent(sent_at)
             report.sent += 1
@@ -284,7 +291,7 @@ class OutboxSender:
         except SendError as exc:
             report.errors.append(str(exc))
             if exc.connection:
-                log.warning("outbox: cannot send (%s); %s waits", exc, row.purpose)
+                self._connection_failed(row.channel, exc)
                 return "connection", ""
             self._record_failure(row, str(exc), exc.temporary, report)
             return "failed", ""
@@ -296,6 +303,30 @@ class OutboxSender:
             self._record_failure(row, report.errors[-1], False, report)
             return "failed", ""
         return "sent", note
+
+    def _connection_failed(self, channel: str, exc: SendError) -> None:
+        """Logged once when the outage starts (then each retry only at debug level); a
+        refused SMTP login is recorded for `check` (an expired authorisation code)."""
+        outage = self.outages.setdefault(channel, Outage(channel))
+        if outage.failed(str(exc), time.monotonic()):
+            log.warning("outbox: cannot send %s (%s); the queue waits and is retried with "
+                        "backoff", "mail" if channel == "mail" else "to the " + channel, exc)
+        else:
+            log.debug("outbox: %s still unavailable (try %d): %s", channel, outage.tries, exc)
+        if exc.login:
+            self._login_known_good = False
+            outages.login_failed(self.sessions, self.settings, self.clock, "smtp", str(exc))
+
+    def _connection_worked(self, channel: str) -> None:
+        outage = self.outages.get(channel)
+        length = outage.recovered(time.monotonic()) if outage is not None else None
+        if length is not None:
+            log.info("outbox: %s works again after %s", channel, describe_length(length))
+        if channel == "mail" and self.settings.smtp is not None \
+                and not self._login_known_good:
+            self._login_known_good = True
+            if outages.login_worked(self.sessions, self.clock, "smtp"):
+                log.info("outbox: the SMTP login works again")
 
     def _record_failure(self, row: OutgoingMail, error: str, temporary: bool,
                         report: DrainReport) -> None:
@@ -326,7 +357,7 @@ class OutboxSender:
             for row in rows:
                 row.attempts += 1
                 row.last_error = error[:2000]
-                row.next_attempt_at = now + retry_delay(row.attempts)
+                row.next_attempt_at = now + retry_delay(row.attempts) * self.uniform(0.5, 1.0)
                 if now - row.created_at >= GIVE_UP:
                     row.status = "failed"
                     failed += 1

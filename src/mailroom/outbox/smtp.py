@@ -9,8 +9,6 @@ import ssl
 from mailroom.config import SmtpSettings
 from mailroom.errors import MailroomError
 
-TIMEOUT = 30.0
-
 
 class SmtpError(MailroomError):
     def __init__(self, stage: str, message: str) -> None:
@@ -30,10 +28,10 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
     where = f"smtp {host}:{port}"
     try:
         if settings.security == "tls":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=TIMEOUT,
+            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=settings.timeout,
                                                      context=tls_context(settings.ca_file))
         else:
-            client = smtplib.SMTP(host, port, timeout=TIMEOUT)
+            client = smtplib.SMTP(host, port, timeout=settings.timeout)
             if settings.security == "starttls":
                 client.ehlo()
                 if not client.has_extn("starttls"):

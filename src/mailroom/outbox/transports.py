@@ -24,10 +24,12 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
 
 
 class SendError(MailroomError):
-    def __init__(self, message: str, *, temporary: bool, connection: bool = False) -> None:
+    def __init__(self, message: str, *, temporary: bool, connection: bool = False,
+                 login: bool = False) -> None:
         super().__init__(message)
         self.temporary = temporary
         self.connection = connection
+        self.login = login  # the server refused our login (an expired authorisation code)
 
 
 class Transport(Protocol):
@@ -48,7 +50,8 @@ class SmtpTransport:
             try:
                 self._client = connect(self.settings)
             except SmtpError as exc:
-                raise SendError(str(exc), temporary=True, connection=True) from None
+                raise SendError(str(exc), temporary=True, connection=True,
+                                login=exc.stage == "login") from None
         return self._client
 
     def send(self, row: OutgoingMail) -> str:

@@ -339,3 +339,19 @@ class CommandConfirmation(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))  # the reply
+
+
+class Outage(Base):
+    """A server mailroom could not log in to, from the first refusal until a login worked
+    again: the office is told once per outage (its mail's Message-ID here), and `check`
+    shows what is still open."""
+
+    __tablename__ = "outages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service: Mapped[str] = mapped_column(String(16), index=True)  # imap | smtp
+    kind: Mapped[str] = mapped_column(String(16))  # login
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    detail: Mapped[str] = mapped_column(Text, default="")  # the server's words, no secret
+    message_id: Mapped[str | None] = mapped_column(String(300))  # the office's mail, if any

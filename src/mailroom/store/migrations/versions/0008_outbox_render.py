@@ -1,14 +1,14 @@
 """outbox.render: what a row says, rendered into `raw` when it is sent
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-07
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0008'
-down_revision = '0004'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
