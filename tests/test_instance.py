@@ -1,6 +1,6 @@
 """One `run` per mailbox and database, as real processes on SQLite and PostgreSQL: a second
-`run` is refused saying who holds it (exit 2), `poll --once` leaves the work to it (exit
-0), an `import` beside it is refused too, and after SIGKILL nothing stale is left: the next `run` starts."""
+`run` is refused saying who holds it (exit 2), an `import` too, `poll --once` leaves the
+work to it (exit 0), and after SIGKILL nothing stale is left: the next `run` starts."""
 
 from __future__ import annotations
 
