@@ -19,7 +19,6 @@ from mailroom.rules.commands import (
     ProblemCode,
     Request,
     Review,
-    bare_codes,
     command_word,
     find_codes,
     own_lines,
@@ -329,12 +328,6 @@ def test_codes_are_found_after_the_word() -> None:
     assert find_codes("确认码 ABCD23456") == []  # nine characters
     assert find_codes("确认码 ABCD0123") == []  # 0 and 1 are not in the alphabet
     assert find_codes("ABCD2345") == []
-
-
-def test_bare_codes_need_letters_and_digits() -> None:
-    assert bare_codes("ABCD2345") == ["ABCD2345"]
-    assert bare_codes("好的 abcd2345 谢谢") == ["ABCD2345"]
-    assert bare_codes("PLEASEGO 20190512 ABCDEFGH") == []
 
 
 def test_the_alphabet_has_no_look_alikes() -> None:

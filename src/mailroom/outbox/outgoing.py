@@ -22,14 +22,17 @@ from sqlalchemy.orm import Session
 from mailroom.clock import Clock
 from mailroom.config import Settings
 from mailroom.outbox import compose
+from mailroom.outbox.command_facts import CommandReplyFacts, ConfirmationRequestFacts
 from mailroom.outbox.facts import ItemRef, ReceiptFacts, RosterFacts, rejected_checks
 from mailroom.parsing.letter import Letter
+from mailroom.rules.commands import REQUEST_PURPOSE
 from mailroom.rules.replies import ReplyContext, why_not_reply
 from mailroom.store import queries
 from mailroom.store.models import OutgoingMail, Submission, UTCDateTime
 from mailroom.vocabulary import COUNTING, Status, local_minute
 
-REPLY_PURPOSES = ("receipt", "roster")
+COMMAND_PURPOSE = "command"  # the reply to a command mail
+REPLY_PURPOSES = ("receipt", "roster", COMMAND_PURPOSE, REQUEST_PURPOSE)
 MAX_ALERT_BODY = 5000
 
 
@@ -155,6 +158,22 @@ class Outgoing:
                             why=why, unit_example=self.unit_example)
         self._queue_reply(session, letter, message_pk, reply.message_id, "roster",
                           compose.subject("roster", facts=facts), {"facts": facts})
+
+    def queue_command_reply(self, session: Session, reply: Reply, message_pk: int,
+                            letter: Letter, facts: CommandReplyFacts) -> None:
+        """The one reply to a command mail: what changed, what did not and why."""
+        if reply.message_id is None:
+            return
+        self._queue_reply(session, letter, message_pk, reply.message_id, COMMAND_PURPOSE,
+                          compose.subject(COMMAND_PURPOSE, facts=facts), {"facts": facts})
+
+    def queue_confirmation_request(self, session: Session, reply: Reply, message_pk: int,
+                                   letter: Letter, facts: ConfirmationRequestFacts) -> None:
+        """Ask the sender's address to confirm a held command mail (its 确认码)."""
+        if reply.message_id is None:
+            return
+        self._queue_reply(session, letter, message_pk, reply.message_id, REQUEST_PURPOSE,
+                          compose.subject(REQUEST_PURPOSE, facts=facts), {"facts": facts})
 
     # -- facts ------------------------------------------------------------------------------
 

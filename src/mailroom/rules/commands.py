@@ -42,7 +42,6 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, 
 CODE_LENGTH = 8
 CODE_WORD = "确认码"
 _CODE = re.compile(rf"{CODE_WORD}\s*[:：]?\s*([A-Za-z0-9]{{{CODE_LENGTH}}})(?![A-Za-z0-9])")
-_BARE_CODE = re.compile(rf"(?<![A-Za-z0-9])([{CODE_ALPHABET}]{{{CODE_LENGTH}}})(?![A-Za-z0-9])")
 
 
 REQUEST_PURPOSE = "confirm-request"  # the request's outbox purpose, X-Mailroom, Message-ID
@@ -60,14 +59,6 @@ def find_codes(text: str) -> list[str]:
     once each (a reply quotes the request, so the same code comes twice)."""
     found = (match.group(1).upper() for match in _CODE.finditer(fold(text)))
     return list(dict.fromkeys(code for code in found if _is_code(code)))
-
-
-def bare_codes(text: str) -> list[str]:
-    """Code-shaped words without the word 确认码 (a clerk who typed only the code): only
-    mixed letters and digits count, so an English word is not taken for one."""
-    found = (match.group(1) for match in _BARE_CODE.finditer(fold(text).upper()))
-    return list(dict.fromkeys(
-        code for code in found if any(c.isdigit() for c in code) and not code.isdigit()))
 
 
 def _is_code(text: str) -> bool:
