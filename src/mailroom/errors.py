@@ -37,3 +37,20 @@ class InvalidInput(MailroomError):
 
 class ReviewError(InvalidInput):
     """An office review that cannot be applied (unknown number, a later first report…)."""
+
+
+class DecisionError(InvalidInput):
+    """An office decision (adopt, unadopt, 批示, assign, review) that cannot be made.
+
+    `code` names the reason for the callers that word it themselves (the Chinese reply to
+    a command mail): unknown_number, unknown_channel, ambiguous_channel, no_channels,
+    already_adopted, not_adopted, not_counting (adopt / 批示 of an item that does not
+    count), still_adopted, no_leader, already_instructed, unknown_unit, not_unassigned,
+    review_refused. `facts` are the
+    values that wording needs (number, channel, channels, status, first, unit, units…);
+    `str(error)` is the English one-line message the CLI prints."""
+
+    def __init__(self, code: str, message: str, **facts: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.facts: dict[str, str] = facts

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from mailroom.config import DedupeSettings
 from mailroom.dedupe import index
-from mailroom.dedupe.normalize import MIN_PIECE, Content, Normalized, clean_title, normalize
+from mailroom.dedupe.normalize import MIN_PIECE, Content, clean_title, normalize
 from mailroom.dedupe.signature import Sketch, similarity, sketch
 from mailroom.dedupe.verdict import Features, Match, compare, status_for
 from mailroom.rules.markers import without_followup_marker
@@ -70,23 +70,36 @@ class Dedupe:
         me = replace(me, features=features)
         if me.followup is not None:
             self._link_initial(session, me, item.title, keys)
+        self._verdict(session, me, sketched)
+
+    def rejudge(self, session: Session, submission_pk: int) -> None:
+        """Judge an item indexed earlier but not judged then, because its status was not
+        one that is judged (an `unassigned` item the office has since assigned, now
+        `counted`): against the stored items and the later items it precedes, as `judge`
+        does, from its stored index rows (nothing is parsed or indexed again)."""
+        me = index.load(session, [submission_pk])[0]
+        keys = index.band_keys_of(session, submission_pk)
+        self._verdict(session, me, Sketch(keys, me.features.minhash))
+
+    def _verdict(self, session: Session, me: index.Stored, sketched: Sketch) -> None:
         if me.status not in JUDGED:
             return
-        peers = [c for c in self._candidates(session, me, sketched, normalized)
+        features = me.features
+        peers = [c for c in self._candidates(session, me, sketched)
                  if c.status in JUDGED and c.followup == me.followup]
         scored = [(compare(features, c.features), c) for c in peers]
         root = self._judge_new(session, me, [(m, c) for m, c in scored if c.order < me.order])
         self._precede(session, me, root, [(m, c) for m, c in scored if c.order > me.order])
 
-    def _candidates(self, session: Session, me: index.Stored, sketched: Sketch,
-                    normalized: Normalized) -> list[index.Stored]:
+    def _candidates(self, session: Session, me: index.Stored,
+                    sketched: Sketch) -> list[index.Stored]:
         """Stored items worth scoring: those sharing the most band keys (their number
         grows with Jaccard³), then only those whose MinHash-estimated Jaccard could reach a
         verdict (or, for an item without content, any: its title decides)."""
         ids = index.candidate_ids(session, sketched.keys, me.received_at - self.window,
                                   me.received_at + self.window, me.id, MAX_CANDIDATES)
         loaded = index.load(session, ids)
-        if len(normalized.content) < MIN_PIECE:
+        if len(me.features.content) < MIN_PIECE:
             return loaded
         jaccards = similarity(sketched.minhash, [c.features.minhash for c in loaded])
         return [c for c, jaccard in zip(loaded, jaccards, strict=True)

@@ -150,6 +150,13 @@ def load_submission(session: Session, pk: int) -> Stored:
                   row.followup, row.priority, row.review, _EMPTY)
 
 
+def band_keys_of(session: Session, pk: int) -> list[int]:
+    """The band keys a submission was indexed under."""
+    c = _BANDS.c
+    return list(session.connection().execute(
+        select(c.band_key).where(c.submission_id == pk).order_by(c.id)).scalars())
+
+
 def load(session: Session, ids: Sequence[int]) -> list[Stored]:
     if not ids:
         return []
