@@ -18,9 +18,11 @@ from sqlalchemy import func, select
 
 from mailroom.app import App
 from mailroom.clock import FixedClock
+from mailroom.daemon import poll_once
 from mailroom.mailbox.maildir import MaildirSource
 from mailroom.pipeline import PassReport
 from mailroom.rules.commands import find_codes
+from mailroom.sample.clients import CLIENTS, Draft
 from mailroom.store.models import (
     Adoption,
     CommandConfirmation,
@@ -30,11 +32,14 @@ from mailroom.store.models import (
     OutgoingMail,
     Submission,
 )
+from support.dovecot import ImapAccount
 from support.mail import deliver, make_mail
+from support.smtp import SmtpServer
 
 CST = timezone(timedelta(hours=8))
 DAY = datetime(2019, 5, 20, 9, 0, tzinfo=CST)
 OFFICE = "office@example.cn"
+LEADER = "leader@example.cn"  # the office in the end-to-end test (the SMTP fixture is office@)
 TRUSTED = "mx.example.cn"
 CHANNELS = [{"name": "县政府网站", "score": 1}, {"name": "银川市级", "score": 2},
             {"name": "自治区级", "score": 3}, {"name": "媒体", "score": 1}]
@@ -402,3 +407,59 @@ def test_decisions_at_are_aware(make_app: Callable[..., App]) -> None:
     confirm(app, request, DAY + timedelta(hours=1))
     with app.sessions() as session:
         assert all(d.at.tzinfo is UTC for d in session.scalars(select(Decision)))
+
+
+# -- end to end: Dovecot in, the SMTP server out ------------------------------------------------
+
+
+def test_through_dovecot_and_smtp_with_a_mail_program_confirming(
+        make_app: Callable[..., App], imap_account: ImapAccount, smtp_server: SmtpServer) -> None:
+    settings = imap_account.settings()
+    app = make_app(
+        clock_at=DAY + timedelta(hours=1), adoption_channels=CHANNELS,
+        imap={"host": settings.host, "port": settings.port, "security": "plain",
+              "username": imap_account.username, "password": imap_account.password,
+              "trusted_authserv_id": TRUSTED},
+        smtp=smtp_server.section(), office={"addresses": [LEADER]})
+    titles = ("执法大队+开展违法用地专项整治行动", "执法大队+完成卫片执法检查")
+    for index, subject in enumerate(titles):
+        imap_account.append(make_mail(subject, body=f"第{index}条：{subject}"),
+                            DAY - timedelta(days=3, minutes=-index))
+    imap_account.append(command("采用 201905-0001 县政府网站", sender=LEADER, auth=PASS), DAY)
+    imap_account.append(command("采用 201905-0002 银川市级", "谢谢", sender=LEADER, auth=FAIL),
+                        DAY + timedelta(minutes=1))
+    report = poll_once(app)
+    assert report.kinds == {"submission": 2, "command": 2}
+    assert adoptions(app) == [("201905-0001", "县政府网站")]
+    by_purpose = {m["X-Mailroom"]: m for m in smtp_server.messages()}
+    assert sorted(by_purpose) == ["command", "confirm-request", "receipt"]
+    assert "已记为“县政府网站”采用" in text(by_purpose["command"])
+    request = by_purpose["confirm-request"]
+    assert [r.rcpt_tos for r in smtp_server.received
+            if r.message["X-Mailroom"] == "confirm-request"] == [(LEADER,)]
+    assert "未通过发件人身份验证" in text(request)
+
+    # the clerk answers from 126.com webmail, quoting the request below the answer
+    quoted = "\n".join(f">{line}" for line in text(request).splitlines())
+    draft = Draft(key="confirm-e2e", sender=LEADER, sender_name="办公室刘婧",
+                  subject=f"Re: {subject_of(request)}",
+                  text=f"确认，是我发的。\n\n在 2019-05-20 10:00:00，\"信息报送系统\" "
+                       f"写道：\n{quoted}",
+                  sent_at=DAY + timedelta(hours=2), in_reply_to=request["Message-ID"].strip())
+    imap_account.append(CLIENTS["coremail126"](draft).raw, DAY + timedelta(hours=2))
+    assert poll_once(app).kinds == {"command": 1}
+    assert adoptions(app) == [("201905-0001", "县政府网站"), ("201905-0002", "银川市级")]
+    result = smtp_server.messages()[-1]
+    assert result["X-Mailroom"] == "command" and result["In-Reply-To"] == draft_id(app)
+    assert "已按您的确认" in text(result) and "已记为“银川市级”采用" in text(result)
+    assert imap_account.count("INBOX") == 0
+    sent = len(smtp_server.received)
+    assert poll_once(app).fetched == 0 and len(smtp_server.received) == sent
+
+
+def draft_id(app: App) -> str:
+    """The Message-ID of the last command mail recorded, as a reply names it."""
+    with app.sessions() as session:
+        last = session.scalars(select(Message).order_by(Message.id.desc())).first()
+        assert last is not None
+        return f"<{last.message_id}>"
