@@ -180,7 +180,7 @@ def test_authenticated_commands_run_at_once_and_one_reply_says_what_changed(
     assert ("201905-0001《开展违法用地专项整治行动》（自然资源综合执法大队）"
             "已记为“县政府网站”采用") in body
     assert "已记录伍庭利对 201905-0001" in body and "已分配给耕地保护股" in body
-    assert "采用 201905-0099：编号 201905-0099 不存在" in body
+    assert "采用 201905-0099：编号不存在。" in body
     assert "“采用 201905-12 媒体”：编号“201905-12”格式不对" in body
     assert "“各位好：”：不是命令" in body and "“谢谢”：不是命令" in body
     assert "自治区级" not in body.split("命令格式")[0]  # the quoted line was not read
@@ -208,7 +208,7 @@ def test_a_command_already_done_is_refused_with_why(make_app: Callable[..., App]
     assert adoptions(app) == [("201905-0001", "县政府网站")]
     second = text(outbox(app, "command")[1])
     assert f"此前已记为“县政府网站”采用（{OFFICE} 记录）" in second
-    assert "撤销采用 201905-0002：201905-0002 没有“县政府网站”的采用记录" in second
+    assert "撤销采用 201905-0002：没有“县政府网站”的采用记录" in second
     assert "没有名为“省级”的采用渠道（可用渠道：县政府网站、银川市级、自治区级、媒体）" in second
 
 
@@ -288,7 +288,7 @@ def test_the_round_trip_runs_the_held_commands_once(make_app: Callable[..., App]
     assert "已按您的确认（代码" in body and "“采用 201905-0001 县政府网站”" in body
     assert "已执行（3 项）" in body
     assert "201905-0003《开展春季植树造林》（望洪林业站）已确认为重复" in body
-    assert "编号 201905-0098 不存在" in body
+    assert "采用 201905-0098：编号不存在。" in body
     assert "确认码" not in body  # a reply to this reply is no confirmation
 
 

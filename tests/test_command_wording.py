@@ -128,7 +128,7 @@ REQUEST = ConfirmationRequestFacts(
 
 def test_the_request_carries_its_code_and_what_it_holds() -> None:
     subject = compose.subject("confirm-request", facts=REQUEST)
-    assert subject == "确认码 ABCD2345：请确认 2 项命令（采用 201905-0001 201905-0099 县政… 等）"
+    assert subject == "确认码 ABCD2345：请确认 2 项命令（采用、批示）"
     assert find_codes(subject) == ["ABCD2345"] and command_word(subject) is None
     text, visible = both(REQUEST, "confirm-request")
     for words in ("1. 采用 201905-0001 201905-0099 县政府网站",

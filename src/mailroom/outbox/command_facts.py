@@ -113,3 +113,8 @@ class ConfirmationRequestFacts:
     held: tuple[Held, ...]
     not_understood: tuple[NotUnderstood, ...] = ()
     authentication_failed: str = ""  # the trusted server's failure, when it reported one
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The command words held, once each, in order (the subject names them)."""
+        return tuple(dict.fromkeys(held.text.split(" ", 1)[0] for held in self.held))
