@@ -6,7 +6,6 @@ Exit codes (SPEC): 0 success, 2 usage or config error (one line on stderr), 1 ot
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import sys
@@ -15,38 +14,16 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
-from mailroom import __version__, daemon, health, listing, officers
+from mailroom import __version__, cli_decisions, daemon, health, listing, officers
 from mailroom.app import App
+from mailroom.cli_args import Parser as _Parser
+from mailroom.cli_args import UsageError
+from mailroom.cli_args import month as _month
 from mailroom.config import config_path, load_settings
-from mailroom.dedupe import review
 from mailroom.errors import ConfigError, InvalidInput, MailroomError
 from mailroom.store.database import require_current_schema, upgrade
-from mailroom.vocabulary import is_month, parse_number
 
 log = logging.getLogger("mailroom")
-
-
-class UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # argparse exits 2 itself; keep one clear line
-        raise UsageError(f"{self.prog}: {message}")
-
-
-def _month(value: str) -> str:
-    if not is_month(value):
-        raise argparse.ArgumentTypeError(f"month must be YYYY-MM, got {value!r}")
-    return value
-
-
-def _number(value: str) -> str:
-    number = parse_number(value)
-    if number is None:
-        raise argparse.ArgumentTypeError(f"a submission number is YYYYMM-NNNN (or YYYYMMNNNN), "
-                                         f"got {value!r}")
-    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,18 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
         listed = sub.add_parser("list", help=f"list {what}")
         listed.add_argument("--month", type=_month, help="YYYY-MM (default: all)")
         listed.add_argument("--format", choices=("text", "json"), default="text")
-    review = commands.add_parser("review", help="the office's decision on a duplicate verdict "
-                                 "(R3)")
-    review.add_argument("number", type=_number, help="the submission, YYYYMM-NNNN")
-    decision = review.add_mutually_exclusive_group(required=True)
-    decision.add_argument("--duplicate", action="store_true",
-                          help="a duplicate: not counted (of its matched first report, or --of)")
-    decision.add_argument("--distinct", action="store_true",
-                          help="not a duplicate: counted")
-    review.add_argument("--of", metavar="NUMBER", type=_number,
-                        help="with --duplicate: the earlier item it repeats")
-    review.add_argument("--by", help="who decided (default: the login name)")
+        if name == "submissions":
+            cli_decisions.add_show(sub)
     _add_officer_commands(commands)
+    cli_decisions.add_commands(commands)  # adopt, unadopt, instruct, assign, review
     return parser
 
 
@@ -163,6 +132,8 @@ def cmd_check(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_list(app: App, args: argparse.Namespace) -> int:
+    if args.list_command == "show":
+        return cli_decisions.cmd_show(app, args)
     require_current_schema(app.engine)
     with app.sessions() as session:
         if args.command == "submissions":
@@ -203,24 +174,10 @@ def _print(rows: list[dict[str, Any]], format: str, text: Callable[[Any], str]) 
         print(text(rows))
 
 
-def cmd_review(app: App, args: argparse.Namespace) -> int:
-    if args.of is not None and not args.duplicate:
-        raise UsageError("mailroom review: --of goes with --duplicate")
-    by = args.by or getpass.getuser()
-    require_current_schema(app.engine)
-    with app.sessions.begin() as session:
-        outcome = review.review(session, args.number, duplicate=args.duplicate, of=args.of,
-                                by=by, at=app.clock.now())
-    first = f" of {outcome.duplicate_of}" if outcome.duplicate_of else ""
-    print(f"{outcome.number}: {outcome.previous_status} -> {outcome.status}{first} "
-          f"(reviewed by {by})")
-    return 0
-
-
 COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "db": cmd_db, "poll": cmd_poll, "run": cmd_run, "check": cmd_check,
     "submissions": cmd_list, "messages": cmd_list, "officers": cmd_officers,
-    "review": cmd_review,
+    **cli_decisions.COMMANDS,
 }
 
 
