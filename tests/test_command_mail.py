@@ -21,7 +21,7 @@ from mailroom.clock import FixedClock
 from mailroom.daemon import poll_once
 from mailroom.mailbox.maildir import MaildirSource
 from mailroom.pipeline import PassReport
-from mailroom.rules.commands import find_codes
+from mailroom.rules.confirmation import find_codes
 from mailroom.sample.clients import CLIENTS, Draft
 from mailroom.store.models import (
     Adoption,

@@ -25,7 +25,8 @@ from mailroom.outbox.command_facts import (
     Refused,
 )
 from mailroom.rules.classify import command_word
-from mailroom.rules.commands import ProblemCode, find_codes
+from mailroom.rules.commands import ProblemCode
+from mailroom.rules.confirmation import find_codes
 from mailroom.vocabulary import DecisionAction
 
 TITLE = "开展执法检查<b>&"

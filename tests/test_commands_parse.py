@@ -10,7 +10,6 @@ import pytest
 
 from mailroom.parsing.letter import parse_letter
 from mailroom.rules.commands import (
-    CODE_ALPHABET,
     MAX_LINES,
     Adopt,
     Assign,
@@ -20,12 +19,11 @@ from mailroom.rules.commands import (
     Request,
     Review,
     command_word,
-    find_codes,
-    own_lines,
     parse_command_mail,
     parse_line,
-    request_ids,
 )
+from mailroom.rules.confirmation import CODE_ALPHABET, find_codes, request_ids
+from mailroom.rules.quoting import own_lines
 from mailroom.sample.clients import CLIENTS, Draft
 
 CST = timezone(timedelta(hours=8))

@@ -19,14 +19,15 @@ once, so nothing runs twice.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailroom.decisions import Actor, Decisions
+from mailroom.decisions import Actor, Decisions, Outcome
 from mailroom.errors import DecisionError
 from mailroom.handlers.base import Incoming, Services, base_detail, record_message
 from mailroom.outbox.command_facts import (
@@ -43,6 +44,7 @@ from mailroom.outbox.command_facts import (
 from mailroom.outbox.outgoing import COMMAND_PURPOSE
 from mailroom.parsing.letter import Letter
 from mailroom.rules import commands as grammar
+from mailroom.rules import confirmation
 from mailroom.rules.authresults import authentication_failure, authentication_pass
 from mailroom.store.models import CommandConfirmation, Message, Submission
 from mailroom.vocabulary import DecisionAction, DecisionSource, local_minute
@@ -55,7 +57,8 @@ IN_CONFIRMATION = "in_confirmation"  # commands written in a confirmation reply 
 def new_code() -> str:
     """A one-time confirmation code: 8 characters of an alphabet without look-alikes,
     from the operating system's secure random source."""
-    return "".join(secrets.choice(grammar.CODE_ALPHABET) for _ in range(grammar.CODE_LENGTH))
+    alphabet = confirmation.CODE_ALPHABET
+    return "".join(secrets.choice(alphabet) for _ in range(confirmation.CODE_LENGTH))
 
 
 class CommandHandler:
@@ -66,8 +69,8 @@ class CommandHandler:
             detail = base_detail(incoming) | {"refused": "sender is not an [office] address"}
             record_message(session, incoming, services, detail)
             return None
-        codes = grammar.find_codes(letter.subject) + grammar.find_codes(letter.body)
-        requests = grammar.request_ids(letter.header("In-Reply-To"))
+        codes = confirmation.find_codes(letter.subject) + confirmation.find_codes(letter.body)
+        requests = confirmation.request_ids(letter.header("In-Reply-To"))
         if codes or requests:
             _Confirmation(session, incoming, services).handle(codes, requests)
         else:
@@ -116,12 +119,13 @@ class _Work:
 
 
 def _calls(command: grammar.Command, decisions: Decisions, session: Session,
-           actor: Actor) -> list[tuple[str, str, Any]]:
+           actor: Actor) -> list[tuple[str, str, Callable[[], Outcome]]]:
     """(number, action, a call making that decision) for each item of a command."""
     if isinstance(command, grammar.Adopt):
         action = DecisionAction.UNADOPT if command.undo else DecisionAction.ADOPT
         make = decisions.unadopt if command.undo else decisions.adopt
-        return [(number, action, lambda n=number: make(session, n, command.channel, actor))
+        channel = command.channel
+        return [(number, action, partial(make, session, number, channel, actor))
                 for number in command.numbers]
     if isinstance(command, grammar.Instruct):
         return [(command.number, DecisionAction.INSTRUCT, lambda: decisions.instruct(
@@ -186,7 +190,7 @@ class _CommandMail(_Work):
         """Keep the commands under a new code and ask the address to confirm them. When
         no request may be sent (rules/replies.py), nothing is held: nobody could confirm."""
         letter, session = self.letter, self.session
-        reply = self.services.outgoing.plan_reply(session, letter, grammar.REQUEST_PURPOSE)
+        reply = self.services.outgoing.plan_reply(session, letter, confirmation.REQUEST_PURPOSE)
         if reply.message_id is None:
             self.record(detail | {"ran": False, "held": f"no: {reply.note}"})
             return

@@ -25,7 +25,7 @@ from mailroom.outbox import compose
 from mailroom.outbox.command_facts import CommandReplyFacts, ConfirmationRequestFacts
 from mailroom.outbox.facts import ItemRef, ReceiptFacts, RosterFacts, rejected_checks
 from mailroom.parsing.letter import Letter
-from mailroom.rules.commands import REQUEST_PURPOSE
+from mailroom.rules.confirmation import REQUEST_PURPOSE
 from mailroom.rules.replies import ReplyContext, why_not_reply
 from mailroom.store import queries
 from mailroom.store.models import OutgoingMail, Submission, UTCDateTime

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from mailroom.parsing.letter import Letter
 from mailroom.rules import automatic
-from mailroom.rules.commands import COMMAND_WORDS, command_word, find_codes, request_ids
+from mailroom.rules.commands import COMMAND_WORDS, command_word
+from mailroom.rules.confirmation import find_codes, request_ids
 
 __all__ = ["COMMAND_WORDS", "Classification", "ClassifyContext", "classify", "command_word"]
 

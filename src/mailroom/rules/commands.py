@@ -16,8 +16,7 @@ Separators: spaces, `，` `,` `、` `：` `:` (and `;` `；`), full width or not
 command has a canonical text (`canonical()`), which is what a held command is stored as
 and parses back to the same command.
 
-The confirmation code of a held command mail (`确认码 XXXXXXXX`) is also defined here:
-its alphabet, and how a reply's text carries it.
+The confirmation code of a held command mail is in rules/confirmation.py.
 """
 
 from __future__ import annotations
@@ -30,40 +29,12 @@ from enum import StrEnum
 
 from mailroom.rules.folding import fold
 from mailroom.rules.markers import strip_reply_prefixes
+from mailroom.rules.quoting import own_lines
 from mailroom.vocabulary import parse_number
 
 # longest first: 撤销采用 before 采用
 COMMAND_WORDS = ("撤销采用", "采用", "批示", "约稿", "分配", "确认重复", "不是重复")
 MAX_LINES = 100  # body lines read; a longer body is cut, and the reply says so
-
-# -- the confirmation code ------------------------------------------------------------------
-
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, typed again
-CODE_LENGTH = 8
-CODE_WORD = "确认码"
-_CODE = re.compile(rf"{CODE_WORD}\s*[:：]?\s*([A-Za-z0-9]{{{CODE_LENGTH}}})(?![A-Za-z0-9])")
-
-
-REQUEST_PURPOSE = "confirm-request"  # the request's outbox purpose, X-Mailroom, Message-ID
-
-
-def request_ids(in_reply_to: str) -> list[str]:
-    """The Message-IDs of our confirmation requests an In-Reply-To names (compose.message_id
-    makes them `mailroom.confirm-request.…@domain`)."""
-    return [ref for ref in re.findall(r"<([^<>\s]+)>", in_reply_to)
-            if ref.startswith(f"mailroom.{REQUEST_PURPOSE}.")]
-
-
-def find_codes(text: str) -> list[str]:
-    """The confirmation codes `text` names after the word 确认码, upper-cased, in order,
-    once each (a reply quotes the request, so the same code comes twice)."""
-    found = (match.group(1).upper() for match in _CODE.finditer(fold(text)))
-    return list(dict.fromkeys(code for code in found if _is_code(code)))
-
-
-def _is_code(text: str) -> bool:
-    return len(text) == CODE_LENGTH and all(c in CODE_ALPHABET for c in text)
-
 
 # -- commands -------------------------------------------------------------------------------
 
@@ -190,34 +161,10 @@ class CommandMail:
         return [line for line in self.lines if line.problems]
 
 
-# -- finding the lines ------------------------------------------------------------------------
+# -- the command word --------------------------------------------------------------------------
 
-_QUOTE_START = re.compile(
-    r"^\s*(?:>"
-    r"|-{2,}\s*(?:原始邮件|原邮件|转发邮件信息|邮件原文|Original Message|Forwarded message)"
-    r"|_{8,}\s*$"
-    r"|(?:发件人|发送时间|From|Sent)\s*:"
-    r"|在.{0,100}写道\s*:?\s*$|On .{0,160}wrote:\s*$|.{0,100}于.{0,60}写道\s*:?\s*$)",
-    re.IGNORECASE)
-_SIGNATURE = re.compile(
-    r"^(?:--\s*|——\s*|(?:发自|来自|Sent from)\s*(?:我的|my)?\s*\S{0,20}"
-    r"(?:iPhone|iPad|Android|手机|邮箱|客户端|邮箱大师|Mail)\s*)$", re.IGNORECASE)
 _LIST_MARK = re.compile(  # on folded text: 1. 1、 (1) 一、 - •
     r"^\s*(?:\(?\d{1,2}[).、]|[一二三四五六七八九十]{1,3}[、.]|[-*•·●◆■]+)\s*")
-
-
-def own_lines(body: str) -> list[str]:
-    """The non-empty lines the sender wrote: the body before a quoted part or a signature."""
-    lines: list[str] = []
-    for raw in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        folded = fold(raw).strip()
-        if raw.rstrip("\n") in ("-- ", "--") or _SIGNATURE.match(folded):
-            break
-        if _QUOTE_START.match(folded):
-            break
-        if raw.strip():
-            lines.append(raw.strip().replace("\u3000", " ").strip())
-    return lines
 
 
 def command_word(subject: str) -> str | None:
