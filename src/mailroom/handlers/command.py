@@ -253,7 +253,7 @@ class _Confirmation(_Work):
             NotUnderstood(line.text, ((IN_CONFIRMATION, ""),))
             for line in extra.lines if line.command is not None)
         reply = self.services.outgoing.plan_reply(session, letter, COMMAND_PURPOSE)
-        states = [(code, row, self._state(row)) for code, row in rows]
+        states = [(code, row, self._state(row)) for code, row in rows] or [("", None, "unknown")]
         message_pk = self.record({
             "confirmation": {code: state for code, _row, state in states},
             "reply": reply.note})
