@@ -41,6 +41,10 @@ score = 2
 name = "银川日报"
 score = 2
 """
+FIRE = "三分场发生林下地表火的报告"
+FIRE_FIRST = ("5月20日13时许，三分场发生林下地表火，过火面积约2亩，无人员伤亡，林场已组织扑救。"
+              "报告人：苏静 电话：13800138000")
+FIRE_NEXT = "5月20日13时许，三分场发生林下地表火，截至17时明火已全部扑灭，过火面积约2.3亩。"
 SHOW_FIELDS = {"number", "unit", "unit_source", "title", "subject", "sender", "message_id",
                "received_at", "month", "status", "priority", "warnings", "text",
                "text_error", "attachments", "verdict", "adoptions", "instructions",
@@ -58,6 +62,8 @@ def config(tmp_path: Path, capsys: pytest.CaptureFixture[str],
         ("国土空间规划股+" + ORIGINAL.title, "ghg@example.cn", ORIGINAL.text(), 15),
         ("查无此单位+" + OTHER.title, "nobody@example.cn", OTHER.text(), 16),
         ("无名+" + ORIGINAL.title, "nobody@example.cn", ORIGINAL.text(), 17),
+        (f"【紧急】执法大队+关于{FIRE}", "zfdd@example.cn", FIRE_FIRST, 20),  # 0005 初报
+        (f"执法大队+关于{FIRE}（续报）", "zfdd@example.cn", FIRE_NEXT, 21),  # 0006 its 续报
     ]
     for subject, sender, body, day in mails:
         attachments = [("签字稿.pdf", b"%PDF-1.4 scan")] if day == 14 else []
@@ -112,7 +118,9 @@ def test_each_decision_prints_what_changed(config: Path,
     assert rows == {"201905-0001": ("自然资源综合执法大队", "counted", None),
                     "201905-0002": ("国土空间规划股", "duplicate", "201905-0001"),
                     "201905-0003": ("办公室", "counted", None),
-                    "201905-0004": ("自然资源综合执法大队", "duplicate", "201905-0001")}
+                    "201905-0004": ("自然资源综合执法大队", "duplicate", "201905-0001"),
+                    "201905-0005": ("自然资源综合执法大队", "counted", None),
+                    "201905-0006": ("自然资源综合执法大队", "counted", None)}
 
 
 MISTAKES = [
@@ -202,6 +210,13 @@ def test_show_gives_the_item_with_everything_about_it(
     assert (receipt["purpose"], receipt["to"], receipt["status"]) == (
         "receipt", ["zfdd@example.cn"], "sent")
     assert receipt["sent_at"] is not None
+
+    initial, followup = (shown(capsys, config, f"201905-000{n}") for n in (5, 6))
+    assert (initial["priority"], initial["followup"], initial["followup_of"],
+            initial["followups"]) == ("urgent", None, None, ["201905-0006"])
+    assert (followup["followup"], followup["followup_of"], followup["followups"]) == (
+        "续报", "201905-0005", [])
+    assert [r["purpose"] for r in initial["replies"]] == ["receipt", "alert"]  # type: ignore
 
     duplicate = shown(capsys, config, "201905-0002")["verdict"]
     assert duplicate["duplicate_of"] == duplicate["matched"] == "201905-0001"  # type: ignore

@@ -180,7 +180,9 @@ def _verdict_line(verdict: View) -> str:
     if verdict["duplicate_of"]:
         line += f" of {verdict['duplicate_of']}"
     if verdict["score"] is not None and verdict["matched"]:
-        line += f", score {verdict['score']:.1f} against {verdict['matched']}"
+        against = "" if verdict["matched"] == verdict["duplicate_of"] \
+            else f" against {verdict['matched']}"
+        line += f", score {verdict['score']:.1f}{against}"
         if verdict["part"]:
             line += f" ({verdict['part']})"
     review = verdict["review"]
