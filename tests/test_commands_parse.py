@@ -305,6 +305,8 @@ def test_an_html_only_mail_is_read_from_its_text() -> None:
 
 def test_real_world_mail_holds_no_commands() -> None:
     """The corpus (English, Japanese, broken mail): read without error, no command found."""
+    if not CORPUS.is_dir():
+        pytest.fail(f"the shared mail corpus is missing: {CORPUS}")
     files = [p for p in CORPUS.rglob("*") if p.is_file() and not p.name.startswith(
         ("README", "LICENSE", "MIT-LICENSE", "NOTICE", ".git"))]
     assert len(files) > 150
