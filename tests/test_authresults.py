@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from mailroom.rules.authresults import authentication_failure, trusted_results
+from mailroom.rules.authresults import (
+    authentication_failure,
+    authentication_pass,
+    trusted_results,
+)
 
 TRUSTED = "mx.126.com"
 
@@ -77,3 +81,41 @@ def test_unparseable_headers_are_skipped(garbage: str) -> None:
 def test_from_domain_given_as_address() -> None:
     headers = ["mx.126.com; dmarc=fail header.from=example.cn"]
     assert authentication_failure(headers, TRUSTED, "zfdd@Example.CN") is not None
+
+
+@pytest.mark.parametrize(
+    ("headers", "passes"),
+    [
+        (["mx.126.com; dmarc=pass header.from=example.cn"], "dmarc"),
+        (["mx.126.com; dmarc=pass"], "dmarc"),  # DMARC is about the From domain by definition
+        (["mx.126.com; dkim=pass header.d=example.cn"], "dkim"),
+        (["mx.126.com; dkim=pass header.i=@example.cn"], "dkim"),
+        (["mx.126.com; spf=pass smtp.mailfrom=office@example.cn"], "spf"),
+        (["mx.126.com; dkim=fail header.d=example.cn; spf=pass smtp.mailfrom=o@example.cn"],
+         "spf"),
+        # not aligned: another domain signed, or the envelope was another domain's
+        (["mx.126.com; dkim=pass header.d=evil.example"], None),
+        (["mx.126.com; spf=pass smtp.mailfrom=forger@evil.example"], None),
+        (["mx.126.com; dkim=pass header.d=mail.example.cn"], None),
+        # a pass that names no domain proves nothing about this one
+        (["mx.126.com; dkim=pass; spf=pass"], None),
+        # a failure refuses, whatever passed beside it
+        (["mx.126.com; dkim=pass header.d=example.cn; dmarc=fail header.from=example.cn"],
+         None),
+        (["mx.126.com; spf=softfail smtp.mailfrom=o@example.cn; dkim=none"], None),
+        ([], None),
+        # only the trusted server's word counts
+        (["mx.evil.example; dmarc=pass header.from=example.cn"], None),
+    ],
+)
+def test_what_vouches_for_the_from_domain(headers: list[str], passes: str | None) -> None:
+    found = authentication_pass(headers, TRUSTED, "example.cn")
+    if passes is None:
+        assert found is None
+    else:
+        assert found is not None and found.startswith(f"{passes}=pass for example.cn")
+
+
+def test_no_trusted_server_no_pass() -> None:
+    assert authentication_pass(["mx.126.com; dmarc=pass header.from=example.cn"], "",
+                               "example.cn") is None

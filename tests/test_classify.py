@@ -62,6 +62,18 @@ def letter(headers: dict[str, str] | None = None, **fields: object) -> Letter:
         (letter(sender="office@example.cn", subject="【批示】201905-0003 伍局长"), "command"),
         (letter(sender="office@example.cn", subject="办公室+召开信息工作会议"), "submission"),
         (letter(sender="zfdd@example.cn", subject="采用 201905-0001 县政府网站"), "submission"),
+        (letter(sender="office@example.cn", subject="Re: 采用 201905-0001 县政府网站"), "command"),
+        # the reply confirming a held command mail (README "Office commands by mail")
+        (letter(sender="office@example.cn", subject="Re: 确认码 ABCD2345：请确认 1 项命令"),
+         "command"),
+        (letter(sender="office@example.cn", subject="确认", body="确认码：abcd2345"), "command"),
+        (letter({"In-Reply-To": "<mailroom.confirm-request.0a1b@126.com>"},
+                sender="office@example.cn", subject="好的"), "command"),
+        (letter({"In-Reply-To": "<mailroom.receipt.0a1b@126.com>"},
+                sender="office@example.cn", subject="好的"), "submission"),
+        (letter(sender="zfdd@example.cn", subject="Re: 确认码 ABCD2345：请确认"), "submission"),
+        (letter({"In-Reply-To": "<mailroom.confirm-request.0a1b@126.com>"},
+                sender="zfdd@example.cn", subject="好的"), "submission"),
         # a bounce that also auto-submits is a bounce: the order is SPEC's
         (letter({"Auto-Submitted": "auto-replied"}, return_path=""), "bounce"),
         (letter({"X-Mailroom": "receipt", "Auto-Submitted": "auto-replied"}), "own"),

@@ -26,6 +26,7 @@ from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from mailroom.rules.classify import OWN_HEADER
 
@@ -74,6 +75,7 @@ def environment() -> Environment:
         auto_reload=False,  # packaged files: no stat of every template for every mail
     )
     env.filters["shorten"] = shorten
+    env.filters["nowrap_numbers"] = nowrap_numbers
     return env
 
 
@@ -112,6 +114,15 @@ def sender_name() -> str:
 def shorten(text: str, limit: int) -> str:
     """`text` cut to `limit` characters, the last an ellipsis (the `shorten` filter)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_NUMBER = re.compile(r"(?<![\w-])(\d{6}-\d{4,})(?![\w-])")
+
+
+def nowrap_numbers(html: str) -> Markup:
+    """HTML with each submission number kept on one line (a narrow screen breaks
+    `201905-0012` at its hyphen otherwise); for escaped text (a macro's output)."""
+    return Markup(_NUMBER.sub(r'<span style="white-space: nowrap">\1</span>', str(html)))
 
 
 def render(name: str, **context: Any) -> tuple[str, str]:

@@ -26,14 +26,17 @@ from sqlalchemy.orm import Session
 from mailroom.clock import Clock
 from mailroom.config import Settings
 from mailroom.outbox import compose, deferred
+from mailroom.outbox.command_facts import CommandReplyFacts, ConfirmationRequestFacts
 from mailroom.outbox.facts import ItemRef, ReceiptFacts, RosterFacts, rejected_checks
 from mailroom.parsing.letter import Letter
+from mailroom.rules.confirmation import REQUEST_PURPOSE
 from mailroom.rules.replies import ReplyContext, why_not_reply
 from mailroom.store import queries
 from mailroom.store.models import Base, OutgoingMail, Submission, UTCDateTime
 from mailroom.vocabulary import COUNTING, Status, local_minute
 
-REPLY_PURPOSES = ("receipt", "roster")
+COMMAND_PURPOSE = "command"  # the reply to a command mail
+REPLY_PURPOSES = ("receipt", "roster", COMMAND_PURPOSE, REQUEST_PURPOSE)
 MAX_ALERT_BODY = 5000
 
 
@@ -164,6 +167,24 @@ class Outgoing:
         self._queue_reply(session, letter, message_pk, reply.message_id, "roster",
                           compose.subject("roster", facts=facts), facts)
 
+    def queue_command_reply(self, session: Session, reply: Reply, message_pk: int,
+                            letter: Letter, facts: CommandReplyFacts) -> None:
+        """The one reply to a command mail: what changed, what did not and why."""
+        if reply.message_id is None:
+            return
+        self._queue_rendered_reply(session, letter, message_pk, reply.message_id,
+                                   COMMAND_PURPOSE, compose.subject(COMMAND_PURPOSE, facts=facts),
+                                   facts)
+
+    def queue_confirmation_request(self, session: Session, reply: Reply, message_pk: int,
+                                   letter: Letter, facts: ConfirmationRequestFacts) -> None:
+        """Ask the sender's address to confirm a held command mail (its 确认码)."""
+        if reply.message_id is None:
+            return
+        self._queue_rendered_reply(session, letter, message_pk, reply.message_id,
+                                   REQUEST_PURPOSE, compose.subject(REQUEST_PURPOSE, facts=facts),
+                                   facts)
+
     # -- facts ------------------------------------------------------------------------------
 
     def receipt_facts(self, session: Session, submission: Submission | Any,
@@ -219,16 +240,32 @@ class Outgoing:
         self._write(session, envelope, deferred.payload(envelope, template, facts), source_pk,
                     reply_to=letter.sender, source_received_at=letter.received_at)
 
-    def _write(self, session: Session, envelope: compose.Envelope, render: dict[str, Any],
-               source_pk: int, reply_to: str = "",
-               source_received_at: datetime | None = None) -> None:
-        queries.insert_rows(session, OutgoingMail, [self._row(
-            envelope.purpose, "mail", envelope.message_id, source_pk,
-            recipients=envelope.recipients, subject=envelope.subject, render=render,
-            reply_to=reply_to.lower(), source_received_at=source_received_at)])
+    def _queue_rendered_reply(self, session: Session, letter: Letter, source_pk: int,
+                              message_id: str, template: str, subject: str,
+                              facts: CommandReplyFacts | ConfirmationRequestFacts) -> None:
+        """A reply rendered now, not at send time: command replies and confirmation requests
+        are few, and their nested facts have no deferred (JSON) form; receipts do."""
+        envelope = self._envelope(
+            message_id, (letter.sender,), subject, template, "auto-replied",
+            compose.Thread(letter.message_id, letter.header("References")))
+        text, html = compose.render(template, facts=facts)
+        self._write(session, envelope, None, source_pk, reply_to=letter.sender,
+                    source_received_at=letter.received_at,
+                    raw=compose.compose(envelope, text, html))
+
+    def _write(self, session: Session, envelope: compose.Envelope,
+               render: dict[str, Any] | None, source_pk: int, reply_to: str = "",
+               source_received_at: datetime | None = None, raw: bytes = b"") -> None:
+        """One mail row: rendered at send time from `render`, or already `raw`."""
+        row = self._row(envelope.purpose, "mail", envelope.message_id, source_pk,
+                        recipients=envelope.recipients, subject=envelope.subject,
+                        render=render, reply_to=reply_to.lower(),
+                        source_received_at=source_received_at)
+        row["raw"] = raw
+        queries.insert_rows(session, OutgoingMail, [row])
 
     def _row(self, purpose: str, channel: str, message_id: str, source_pk: int, *,
-             recipients: Sequence[str], subject: str, render: dict[str, Any],
+             recipients: Sequence[str], subject: str, render: dict[str, Any] | None,
              reply_to: str = "", source_received_at: datetime | None = None
              ) -> dict[str, Any]:
         now = self.clock.now()

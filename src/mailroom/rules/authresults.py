@@ -89,3 +89,28 @@ def authentication_failure(
         if failed and other not in passed and method not in passed:
             return f"{method}=fail for {domain} ({trusted_authserv_id})"
     return None
+
+
+def authentication_pass(
+    values: Sequence[str], trusted_authserv_id: str, from_domain: str
+) -> str | None:
+    """Why the trusted server vouches for the From domain, or None when it does not.
+
+    Stricter than the absence of a failure, for what may change scores without a
+    confirmation (SPEC "Office commands by mail"): nothing without a trusted authserv-id;
+    any reported failure for the domain (authentication_failure) refuses; then DMARC `pass`
+    for the From domain, or DKIM `pass` with `header.d` (or `header.i`) naming exactly the
+    From domain, or SPF `pass` with `smtp.mailfrom` in exactly the From domain (aligned,
+    strictly). A DKIM or SPF result that names no domain proves nothing about this one."""
+    if not trusted_authserv_id or not from_domain:
+        return None
+    if authentication_failure(values, trusted_authserv_id, from_domain) is not None:
+        return None
+    domain = _domain(from_domain)
+    results = trusted_results(values, trusted_authserv_id)
+    for method in ("dmarc", "dkim", "spf"):
+        about = _about(results, method, domain) if method == "dmarc" else [
+            r for r in results if r.method == method and r.domain == domain]
+        if any(r.result == "pass" for r in about):
+            return f"{method}=pass for {domain} ({trusted_authserv_id})"
+    return None

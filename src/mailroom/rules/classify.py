@@ -13,9 +13,12 @@ from dataclasses import dataclass
 
 from mailroom.parsing.letter import Letter
 from mailroom.rules import automatic
+from mailroom.rules.commands import COMMAND_WORDS, command_word
+from mailroom.rules.confirmation import find_codes, request_ids
+
+__all__ = ["COMMAND_WORDS", "Classification", "ClassifyContext", "classify", "command_word"]
 
 OWN_HEADER = "X-Mailroom"
-COMMAND_WORDS = ("撤销采用", "采用", "批示", "约稿", "分配", "确认重复", "不是重复")
 SUBMISSION = "submission"
 
 
@@ -80,20 +83,23 @@ def mailing_list(letter: Letter, context: ClassifyContext) -> str | None:
 
 
 def office_command(letter: Letter, context: ClassifyContext) -> str | None:
+    """A command (the subject starts with a command word, after Re:/回复：), or the reply
+    confirming a held command mail: it carries a 确认码 or answers our confirmation
+    request. Only from an office address."""
     if letter.sender not in context.office_addresses:
         return None
     word = command_word(letter.subject)
-    return f"office command {word}" if word else None
+    if word:
+        return f"office command {word}"
+    if request_ids(letter.header("In-Reply-To")):
+        return "reply to a command confirmation request"
+    if find_codes(letter.subject) or find_codes(letter.body):
+        return "carries a command confirmation code (确认码)"
+    return None
 
 
 def roster(letter: Letter, context: ClassifyContext) -> str | None:
     return "subject names 信息员" if context.is_roster_subject else None
-
-
-def command_word(subject: str) -> str | None:
-    """The command word a subject starts with (longest first: 撤销采用 before 采用)."""
-    text = subject.strip().lstrip("【[（(").strip()
-    return next((word for word in COMMAND_WORDS if text.startswith(word)), None)
 
 
 RULES: Sequence[tuple[str, Rule]] = (
