@@ -25,6 +25,7 @@ from mailroom.parsing.decode import HeaderDecoder, decode_bytes_noted, first_val
 from mailroom.parsing.text import html_to_text
 
 MAX_DEPTH = 40  # MIME nesting levels read; deeper parts are left in the raw mail
+MAX_PARTS = 5_000  # MIME parts read; the rest are left in the raw mail
 _MESSAGE_TYPES = frozenset({"message/rfc822", "message/global", "message/news"})
 _MAX_CANDIDATES = 20  # places tried when looking for an attached message's original bytes
 
@@ -38,12 +39,22 @@ class Attachment:
     is_message: bool = False  # an attached message/rfc822 (its filename is subject + ".eml")
 
 
+@dataclass(frozen=True)
+class MimeLimits:
+    """How much of a MIME tree is read ([limits] max_mime_parts, max_mime_depth)."""
+
+    max_parts: int = MAX_PARTS
+    max_depth: int = MAX_DEPTH
+
+
 @dataclass
 class Parts:
     """What a walk over the MIME tree collects."""
 
     raw: bytes
     decoder: HeaderDecoder
+    limits: MimeLimits = field(default_factory=MimeLimits)
+    seen: int = 0  # parts visited
     plain: list[str] = field(default_factory=list)
     html: list[str] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
@@ -57,9 +68,10 @@ class Parts:
         return "\n".join(html_to_text(html) for html in self.html)
 
 
-def read_parts(message: Message, raw: bytes, decoder: HeaderDecoder) -> Parts:
+def read_parts(message: Message, raw: bytes, decoder: HeaderDecoder,
+               limits: MimeLimits | None = None) -> Parts:
     """Walk the tree of ``message``, parsed from ``raw``; oddities go to the decoder's notes."""
-    parts = Parts(raw, decoder)
+    parts = Parts(raw, decoder, limits or MimeLimits())
     _walk(message, parts, None, 0)
     return parts
 
@@ -69,14 +81,21 @@ def _walk(part: Message, found: Parts, boundary: str | None, depth: int) -> None
 
     Attached messages are one attachment each; their parts are not entered.
     """
+    found.seen += 1
+    if found.seen > found.limits.max_parts:
+        if found.seen == found.limits.max_parts + 1:
+            found.decoder.notes.append(
+                f"more than {found.limits.max_parts} MIME parts: the rest not read")
+        return
     content_type = part.get_content_type()
     payload = part.get_payload()
     inner = payload[0] if isinstance(payload, list) and payload else None
     if content_type in _MESSAGE_TYPES and isinstance(inner, Message):
         found.attachments.append(_message_attachment(part, inner, found, boundary))
     elif part.get_content_maintype() == "multipart" and isinstance(payload, list):
-        if depth >= MAX_DEPTH:
-            found.decoder.notes.append(f"MIME nesting deeper than {MAX_DEPTH} levels not read")
+        if depth >= found.limits.max_depth:
+            found.decoder.notes.append(
+                f"MIME nesting deeper than {found.limits.max_depth} levels not read")
             return
         for sub in payload:
             if isinstance(sub, Message):
