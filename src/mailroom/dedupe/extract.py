@@ -211,9 +211,9 @@ def _pdf(payload: bytes, read: _Read) -> None:
                 read.add(page.extract_text() or "")
                 if read.full:
                     break
-        except LimitReachedError:
-            raise LimitReached(f"a PDF stream inflates past the limit of {limit} bytes; "
-                               "text read before it only") from None
+        except LimitReachedError as exc:  # a stream past our inflate limit, a loop, …
+            raise LimitReached(f"PDF read only up to pypdf's limits ({str(exc)[:120]})"
+                               ) from None
 
 
 def _txt(payload: bytes, read: _Read) -> None:

@@ -27,6 +27,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from mailroom.parsing import headers as fields
+from mailroom.parsing.aside import Aside, set_aside
 from mailroom.parsing.decode import HeaderDecoder
 from mailroom.parsing.mime import Attachment, MimeLimits, read_parts
 
@@ -107,8 +108,9 @@ def parse_letter(raw: bytes, received_at: datetime, limits: MimeLimits | None = 
     """
     digest = hashlib.sha256(raw).hexdigest()
     try:
-        message = email.message_from_bytes(raw, policy=compat32)
-        return _letter(message, raw, digest, received_at, limits)
+        skeleton, aside = set_aside(raw)
+        message = email.message_from_bytes(skeleton, policy=compat32)
+        return _letter(message, skeleton, digest, received_at, limits, aside=aside)
     except Exception as exc:  # the contract: a Letter for any bytes, the reason kept
         return _unparsed(raw, digest, received_at, exc)
 
@@ -134,11 +136,12 @@ def _header_block(raw: bytes, most: int = 1 << 20) -> bytes:
 
 
 def _letter(message: Message, raw: bytes, digest: str, received_at: datetime,
-            limits: MimeLimits | None = None, read_content: bool = True) -> Letter:
+            limits: MimeLimits | None = None, read_content: bool = True,
+            aside: Aside | None = None) -> Letter:
     decoder = HeaderDecoder(fields.declared_charset(message))
     raw_headers = fields.raw_headers(message)
     headers = fields.decoded_headers(message, decoder)
-    parts = read_parts(message, raw, decoder, limits) if read_content else None
+    parts = read_parts(message, raw, decoder, limits, aside) if read_content else None
     sender, sender_name = fields.sender(raw_headers, decoder)
     return Letter(
         raw_sha256=digest,
