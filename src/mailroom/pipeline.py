@@ -56,6 +56,7 @@ INTERRUPTED = "interrupted: the process ended while processing this mail"
 # tests: a process that meets a mail containing this text is SIGKILLed right after the
 # attempt is counted, as the OOM killer would kill it (tests/test_bounded.py)
 KILL_HOOK = "MAILROOM_TEST_KILL_AT"
+HELD_BATCH_BYTES = 16 * 2**20  # a batch larger than this is not held while the next is fetched
 
 Disposition = Literal["processed", "failed", "retry"]
 
@@ -153,6 +154,10 @@ class Pipeline:
             if waiting is not None:       # recorded
                 report.outcomes.extend(self._finish(waiting, source, stopping))
             waiting = started
+            if sum(len(mail.raw) for mail in batch) > HELD_BATCH_BYTES:
+                # a large batch is recorded before the next is fetched: not two in memory
+                report.outcomes.extend(self._finish(waiting, source, stopping))
+                waiting = None
             if stopping():
                 break
         if waiting is not None:

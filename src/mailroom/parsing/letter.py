@@ -86,9 +86,9 @@ def not_a_message(raw: bytes) -> str | None:
     """
     if not raw:
         return "empty file"
-    if not raw.strip():
+    if not raw[:4096].strip() and not raw.strip():  # the head first: no copy of a big mail
         return "only white space"
-    lines = raw.split(b"\n", 2)
+    lines = raw[:65_536].split(b"\n", 2)
     line = lines[1] if lines[0].startswith(b"From ") and len(lines) > 1 else lines[0]
     if _FIELD_LINE.match(line):
         return None
