@@ -219,3 +219,36 @@ def test_a_mail_that_kills_the_process_is_filed_away_after_three_attempts(
     assert kinds["hostile.longname@example.cn"][0] == "submission"
     assert kinds["hostile.date9999@example.cn"] == (
         "failed", f"{INTERRUPTED} (killed: out of memory, a crash or a signal), 3 times")
+
+
+# --- large base64 bodies set aside before the parse ---------------------------------------
+
+
+def _forwarded(inner: bytes) -> bytes:
+    return hostile.multipart(hostile.envelope("big"), [
+        hostile.text_part("转发一封带大附件的邮件。"),
+        hostile.part([("Content-Type", "message/rfc822")], inner),
+    ], "outer-boundary")
+
+
+@pytest.mark.parametrize("line_end", [b"\r\n", b"\n"])
+def test_large_bodies_set_aside_decode_as_the_stdlib_would(line_end: bytes) -> None:
+    import email
+    from email.policy import compat32
+
+    from mailroom.parsing.letter import parse_letter
+
+    payload = hostile.big_payload(2**20)  # 768 KiB: past aside.MIN_SIZE
+    inner = bombs.mail_with("inner", "照片.zip", payload, "application/zip", "森林防火照片")
+    for raw in (inner, _forwarded(inner)):
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\n", line_end)
+        letter = parse_letter(raw, AT)
+        attachment = letter.attachments[-1]
+        if attachment.is_message:  # the attached message: its exact bytes, bodies put back
+            assert attachment.payload == inner.replace(b"\r\n", b"\n").replace(b"\n", line_end)
+            attachment = parse_letter(attachment.payload, AT).attachments[-1]
+        stdlib = email.message_from_bytes(raw, policy=compat32)
+        assert attachment.payload == payload
+        assert letter.body.strip() == next(
+            p for p in stdlib.walk() if p.get_content_type() == "text/plain"
+        ).get_payload(decode=True).decode().strip()

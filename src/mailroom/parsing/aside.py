@@ -75,7 +75,8 @@ def set_aside(raw: bytes, min_size: int = MIN_SIZE) -> tuple[bytes, Aside]:
         return raw, Aside(raw)
     pieces, last = [], 0
     for index, (start, end) in enumerate(regions):
-        pieces += [raw[last:start], b"MAILROOMASIDE%dX\r\n" % index]
+        line_end = b"\r\n" if raw[start:start + 200].count(b"\r\n") else b"\n"
+        pieces += [raw[last:start], b"MAILROOMASIDE%dX" % index + line_end]
         last = end
     pieces.append(raw[last:])
     return b"".join(pieces), Aside(raw, regions)
