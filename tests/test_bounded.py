@@ -4,16 +4,16 @@ whole process. Small versions of benchmarks/hostile.py's cases (that one measure
 
 | case | expected |
 | --- | --- |
-| .docx zip bomb (document.xml inflating far past the limits) | text read from the first inflated bytes only, a note |
+| .docx zip bomb (document.xml inflating far past the limits) | read up to the limit, a note |
 | .docx of 20,000 tiny members | "zip of 20002 members … not read" |
-| PDF with a FlateDecode stream past the inflate limit | pypdf stops at our limit: no text, no error |
+| PDF with a FlateDecode stream past the inflate limit | pypdf stops at our limit: no text |
 | PDF whose references loop | "unreadable pdf", at once |
-| .doc that makes antiword segfault (about one run in two) | "antiword killed by SIGSEGV", or no text |
+| .doc that makes antiword segfault (one run in two) | "antiword killed by SIGSEGV" or no text |
 | the text worker out of memory | "attachment text: worker killed (memory limit)", replaced |
 | the text worker too slow | "attachment text: worker timed out", replaced |
-| mail past max_mail_bytes | submission from its headers, raw kept, content not read, a warning |
+| mail past max_mail_bytes | a submission from its headers, raw kept, content not read, a warning |
 | mail past max_mime_parts | the first parts read, a warning |
-| a mail that kills `poll --once` three times | the fourth run files it away as failed, the rest is processed |
+| a mail that kills `poll --once` three times | the 4th run files it away, processes the rest |
 """
 
 from __future__ import annotations
@@ -252,3 +252,28 @@ def test_large_bodies_set_aside_decode_as_the_stdlib_would(line_end: bytes) -> N
         assert letter.body.strip() == next(
             p for p in stdlib.walk() if p.get_content_type() == "text/plain"
         ).get_payload(decode=True).decode().strip()
+
+
+# --- the [limits] section -----------------------------------------------------------------
+
+
+def test_limits_are_checked(tmp_path: Path) -> None:
+    from mailroom.config.loading import load_settings
+    from mailroom.errors import ConfigError
+    from mailroom.health import _probe_limits
+
+    path = tmp_path / "mailroom.toml"
+    path.write_text('[maildir]\npath = "x"\n[limits]\nmax_text_bytes_per_attachment = 5_000_000\n'
+                    "max_text_bytes_per_mail = 1_000_000\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"max_text_bytes_per_mail \(1000000\) is below "
+                                          r"max_text_bytes_per_attachment \(5000000\)"):
+        load_settings(path)
+    path.write_text('[maildir]\npath = "x"\n[limits]\nmax_mime_parts = 0\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="max_mime_parts"):
+        load_settings(path)
+    path.write_text('[maildir]\npath = "x"\n[limits]\nmax_mail_byte = 1\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="max_mail_byte"):
+        load_settings(path)
+    path.write_text('[maildir]\npath = "x"\n', encoding="utf-8")
+    assert _probe_limits(load_settings(path).limits) == (
+        "mails up to 64000000 bytes read; text worker ok within 256 MB and 5 s an attachment")

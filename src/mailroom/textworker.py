@@ -24,6 +24,7 @@ import struct
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from dataclasses import asdict
 from typing import IO, Any
 
@@ -102,10 +103,8 @@ class TextWorker:
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
-    try:
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)  # the worker and an antiword it started
-    except (ProcessLookupError, PermissionError):
-        pass
     process.wait()
     _close_pipes(process)
 
@@ -113,10 +112,8 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
 def _close_pipes(process: subprocess.Popen[bytes]) -> None:
     for pipe in (process.stdin, process.stdout):
         if pipe is not None:
-            try:
+            with suppress(OSError):
                 pipe.close()
-            except OSError:
-                pass
 
 
 _workers: dict[tuple[int, float], TextWorker] = {}

@@ -31,7 +31,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 log = logging.getLogger(__name__)
 
@@ -196,13 +196,13 @@ def _pdf(payload: bytes, read: _Read) -> None:
     from pypdf.errors import LimitReachedError
 
     limit = read.limits.max_inflated
-    bounded = {name: limit for name in (
+    bounded: dict[str, Any] = {name: limit for name in (
         "zlib_maximum_output_length", "lzw_maximum_output_length",
         "run_length_maximum_output_length", "brotli_maximum_output_length",
         "jbig2_maximum_output_length", "array_based_stream_maximum_output_length",
         "image_maximum_buffer_size", "stream_decoding_work_maximum_length")}
     bounded["maximum_declared_stream_length"] = min(limit, read.limits.max_bytes)
-    with pypdf.apply_configuration(**bounded):
+    with pypdf.apply_configuration(None, **bounded):
         try:
             reader = pypdf.PdfReader(io.BytesIO(payload))
             if reader.is_encrypted:
