@@ -104,7 +104,7 @@ def _too_large(raw: bytes, received_at: datetime, raw_sha256: str, files: FileSt
             f"max_mail_bytes = {limits.max_mail_bytes}")
     log.warning("a mail of %d bytes: %s", len(raw), note)
     letter = parse_head(raw, received_at, note)
-    return Prepared(letter, files.put_raw(raw, raw_sha256), (), (), (note,))
+    return Prepared(letter, files.put_raw(raw, raw_sha256), ())
 
 
 def _dedupe_content(body: str, texts: tuple[str, ...]) -> tuple[Content | None, Sketch | None]:
