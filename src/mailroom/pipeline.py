@@ -223,6 +223,8 @@ class Pipeline:
         if given_up is not None:
             if prepared is not None:
                 prepared.cancel()
+            if given_up.disposition == "failed":
+                known.add(mail.key, raw_sha256, Kind.FAILED)
             return given_up
         try:
             with self.sessions.begin() as session:

@@ -57,16 +57,15 @@ class TextWorker:
             assert process.stdin is not None and process.stdout is not None
             _write_frame(process.stdin, header)
             _write_frame(process.stdin, payload)
-            answer = _read_frame(process.stdout, time.monotonic() + self.timeout)
+            answer = json.loads(_read_frame(process.stdout, time.monotonic() + self.timeout))
+            return Extracted(str(answer["text"]), str(answer["note"]), int(answer["inflated"]))
         except TimeoutError:
             self.close()
             return Extracted("", f"{filename}: attachment text: worker timed out "
                                  f"(more than {self.timeout:g} s)")
-        except (OSError, EOFError, ValueError):
+        except (OSError, EOFError, ValueError, KeyError, TypeError):
             why = self._death()
             return Extracted("", f"{filename}: attachment text: {why}")
-        data = json.loads(answer)
-        return Extracted(str(data["text"]), str(data["note"]), int(data["inflated"]))
 
     def _started(self) -> subprocess.Popen[bytes]:
         if self._process is not None and self._process.poll() is None:
@@ -189,6 +188,10 @@ def main(argv: list[str]) -> int:
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    # stopping is the parent's: a worker stopped mid-attachment would give it a spurious
+    # note; it ends when the parent closes the pipe (or systemd's final SIGKILL)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.disable(logging.CRITICAL)  # pypdf's warnings about broken files: not for the log
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print must not corrupt the answers

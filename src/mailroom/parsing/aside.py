@@ -68,7 +68,8 @@ def set_aside(raw: bytes, min_size: int = MIN_SIZE) -> tuple[bytes, Aside]:
             break
         end = raw.find(b"\n--", start)
         end = len(raw) if end == -1 else end + 1
-        if end - start >= min_size and _looks_base64(raw, start, end):
+        if (end - start >= min_size and not _is_message(raw, header.start())
+                and _looks_base64(raw, start, end)):
             regions.append((start, end))
         header = _HEADER.search(raw, max(end, header.end()))
     if not regions:
@@ -80,6 +81,17 @@ def set_aside(raw: bytes, min_size: int = MIN_SIZE) -> tuple[bytes, Aside]:
         last = end
     pieces.append(raw[last:])
     return b"".join(pieces), Aside(raw, regions)
+
+
+def _is_message(raw: bytes, at: int) -> bool:
+    """Whether the part whose header is at `at` is an attached message (message/rfc822 in
+    base64, which RFC 2046 forbids: the parser must see its text, mime.py re-reads it)."""
+    begin = max(raw.rfind(b"\n\n", 0, at), raw.rfind(b"\n\r\n", 0, at),
+                raw.rfind(b"\n--", 0, at), at - 65_536, 0)
+    end = raw.find(b"\n\n", at, at + 65_536)
+    end = min(x for x in (end, raw.find(b"\r\n\r\n", at, at + 65_536), at + 65_536)
+              if x != -1)
+    return b"message/" in raw[begin:end].lower()
 
 
 def _looks_base64(raw: bytes, start: int, end: int, samples: int = 16) -> bool:
