@@ -202,7 +202,7 @@ class LimitsSettings(Section):
     max_inflated_bytes_per_attachment: Annotated[int, Field(ge=1)] = 50_000_000
     max_inflated_bytes_per_mail: Annotated[int, Field(ge=1)] = 100_000_000
     max_text_chars: Annotated[int, Field(ge=100)] = 20_000
-    max_mime_parts: Annotated[int, Field(ge=10)] = 5_000
+    max_mime_parts: Annotated[int, Field(ge=10)] = 2_500
     max_mime_depth: Annotated[int, Field(ge=2, le=200)] = 40
     text_worker_memory_bytes: Annotated[int, Field(ge=100_000_000)] = 256_000_000
     text_worker_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 5.0

@@ -26,7 +26,7 @@ from mailroom.parsing.decode import HeaderDecoder, decode_bytes_noted, first_val
 from mailroom.parsing.text import html_to_text
 
 MAX_DEPTH = 40  # MIME nesting levels read; deeper parts are left in the raw mail
-MAX_PARTS = 5_000  # MIME parts read; the rest are left in the raw mail
+MAX_PARTS = 2_500  # MIME parts read; the rest are left in the raw mail
 _MESSAGE_TYPES = frozenset({"message/rfc822", "message/global", "message/news"})
 _MAX_CANDIDATES = 20  # places tried when looking for an attached message's original bytes
 
