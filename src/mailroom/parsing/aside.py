@@ -63,11 +63,14 @@ def set_aside(raw: bytes, min_size: int = MIN_SIZE) -> tuple[bytes, Aside]:
     regions: list[tuple[int, int]] = []
     header = _HEADER.search(raw)
     while header is not None:
+        end = raw.find(b"\n--", header.end())
+        end = len(raw) if end == -1 else end + 1
+        if end - header.end() < min_size:  # a small part (most of them): next header
+            header = _HEADER.search(raw, end)
+            continue
         start = _body_start(raw, header.start())
         if start == -1:
             break
-        end = raw.find(b"\n--", start)
-        end = len(raw) if end == -1 else end + 1
         if (end - start >= min_size and not _is_message(raw, header.start())
                 and _looks_base64(raw, start, end)):
             regions.append((start, end))
