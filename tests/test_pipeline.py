@@ -178,10 +178,10 @@ def test_poison_mail_retried_then_moved_to_failed(
 
     real_parse = preparing_module.parse_letter
 
-    def flaky_parse(raw: bytes, received_at: datetime) -> object:
+    def flaky_parse(raw: bytes, received_at: datetime, *limits: object) -> object:
         if b"POISON-PILL" in raw:
             raise RuntimeError("simulated parser bug")
-        return real_parse(raw, received_at)
+        return real_parse(raw, received_at, *limits)  # type: ignore[arg-type]
 
     monkeypatch.setattr(preparing_module, "parse_letter", flaky_parse)
     first = poll_once(app)

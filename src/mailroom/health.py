@@ -4,6 +4,8 @@ outbox queue. Each probe returns what it found or raises MailroomError saying wh
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,10 +13,13 @@ from sqlalchemy import text
 
 from mailroom import outages
 from mailroom.app import App
+from mailroom.config.sections import LimitsSettings
 from mailroom.daemon import require_writable_storage
-from mailroom.errors import MailboxError, StoreError
+from mailroom.dedupe.extract import TextLimits
+from mailroom.errors import ConfigError, MailboxError, StoreError
 from mailroom.mailbox.maildir import MaildirSource
 from mailroom.store.database import current_revision, head_revision
+from mailroom.textworker import TextWorker
 
 Probe = Callable[[], str]
 
@@ -23,6 +28,7 @@ def probes(app: App) -> Iterator[tuple[str, Probe]]:
     """What `mailroom check` verifies, in order; each probe raises MailroomError on failure."""
     settings = app.settings
     yield "config", lambda: f"valid ({len(settings.units)} units)"
+    yield "limits", lambda: _probe_limits(settings.limits)
     yield "database", lambda: _probe_database(app)
     yield "storage", lambda: _probe_storage(Path(settings.storage.path))
     if settings.imap is not None:
@@ -55,6 +61,33 @@ def _probe_outages(app: App) -> str:
         raise MailboxError("\n       ".join(lines) + "\n       (the daemon closes it at its "
                            "next login that works; `systemctl restart mailroom` tries now)")
     return "no login failure recorded"
+
+
+def _probe_limits(limits: LimitsSettings) -> str:
+    """The text worker starts and reads a .docx within its memory and time limits."""
+    worker = TextWorker(limits.text_worker_memory_bytes, limits.text_worker_timeout_seconds)
+    try:
+        found = worker.extract("check.docx", "", _PROBE_DOCX, TextLimits())
+    finally:
+        worker.close()
+    if found.text != "mailroom":
+        raise ConfigError(f"[limits] the text worker does not work within "
+                          f"text_worker_memory_bytes = {limits.text_worker_memory_bytes} and "
+                          f"text_worker_timeout_seconds = {limits.text_worker_timeout_seconds:g}"
+                          f": {found.note or 'no text'}")
+    return (f"mails up to {limits.max_mail_bytes} bytes read; text worker ok within "
+            f"{limits.text_worker_memory_bytes // 1_000_000} MB and "
+            f"{limits.text_worker_timeout_seconds:g} s an attachment")
+
+
+def _probe_docx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("word/document.xml", "<w:p><w:r><w:t>mailroom</w:t></w:r></w:p>")
+    return buffer.getvalue()
+
+
+_PROBE_DOCX = _probe_docx()
 
 
 def _probe_queue(app: App) -> str:

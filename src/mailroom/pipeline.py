@@ -5,7 +5,10 @@ the transaction, the retries and filing away; what a mail *means* is decided by 
 for its kind (handlers/). The mailbox is touched only after the commit (STYLE 4). A mail
 whose processing raises is rolled back and left in the inbox for the next pass; after
 `max_attempts` failures it is recorded as `failed` with the reason and moved to the failed
-folder (R13). A mail already
+folder (R13). Each attempt is counted, and committed, *before* the mail is parsed and
+recorded: a mail whose processing kills the whole process (the OOM killer, a segfault,
+SIGKILL) cannot take it down forever, it is filed away as failed once it has done so
+`max_attempts` times. A mail already
 recorded (same location, or the same bytes) is never recorded again, only filed away.
 """
 
@@ -14,10 +17,13 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
+import os
+import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,6 +50,13 @@ from mailroom.store.files import FileStore, sha256_hex
 from mailroom.vocabulary import Kind
 
 log = logging.getLogger(__name__)
+
+# the last error of an attempt that never got to say why: the process ended during it
+INTERRUPTED = "interrupted: the process ended while processing this mail"
+# tests: a process that meets a mail containing this text is SIGKILLed right after the
+# attempt is counted, as the OOM killer would kill it (tests/test_bounded.py)
+KILL_HOOK = "MAILROOM_TEST_KILL_AT"
+HELD_BATCH_BYTES = 16 * 2**20  # a batch larger than this is not held while the next is fetched
 
 Disposition = Literal["processed", "failed", "retry"]
 
@@ -111,7 +124,7 @@ class Pipeline:
             frozenset(settings.own_addresses),
             frozenset(address.lower() for address in settings.office.addresses),
         )
-        self.preparer = Preparer(files.root)
+        self.preparer = Preparer(files.root, limits=settings.limits)
         self.seconds: dict[str, float] = {}
         self.services = Services(settings, clock, Outgoing(settings, clock, quiet),
                                  Dedupe(settings.dedupe), Roster(), self._timed)
@@ -144,6 +157,10 @@ class Pipeline:
             if waiting is not None:       # recorded
                 report.outcomes.extend(self._finish(waiting, source, stopping))
             waiting = started
+            if sum(len(mail.raw) for mail in batch) > HELD_BATCH_BYTES:
+                # a large batch is recorded before the next is fetched: not two in memory
+                report.outcomes.extend(self._finish(waiting, source, stopping))
+                waiting = None
             if stopping():
                 break
         if waiting is not None:
@@ -205,16 +222,25 @@ class Pipeline:
             if outcome.disposition == "failed":
                 known.add(mail.key, raw_sha256, Kind.FAILED)
             return outcome
+        given_up = self._count_attempt(mail, raw_sha256)
+        if given_up is not None:
+            if prepared is not None:
+                prepared.cancel()
+            if given_up.disposition == "failed":
+                known.add(mail.key, raw_sha256, Kind.FAILED)
+            return given_up
         try:
             with self.sessions.begin() as session:
                 if prepared is None:
                     prepared = self.preparer.submit([(mail, raw_sha256)])[0]
                 with self._timed("parse (waiting for the workers)"):
-                    ready = prepared.result()
+                    ready = self._ready(mail, raw_sha256, prepared)
                 with self._timed("record (incl. first report, replies)"):
                     incoming = self._incoming(mail, raw_sha256, ready)
                     number = HANDLERS[incoming.kind].handle(session, incoming, self.services)
+                    queries.clear_failures(session, mail.key)
         except (OperationalError, StoreError):
+            self._uncount_attempt(mail)
             raise  # the database or the file store is unavailable: stop, blame no mail
         except IntegrityError:
             # recorded meanwhile (the unique location / hash constraints are the last guard)
@@ -231,6 +257,42 @@ class Pipeline:
                  f" {number}" if number else "")
         return Outcome(mail.key, "processed", incoming.kind, number)
 
+    def _count_attempt(self, mail: FetchedMail, raw_sha256: str) -> Outcome | None:
+        """Count this attempt, committed before any work on the mail: if the work kills the
+        process, the count stays. A mail already tried `max_attempts` times is given up
+        instead (recorded as failed, the outcome returned)."""
+        with self.sessions.begin() as session:
+            attempts, last_error = queries.attempts_so_far(session, mail.key)
+            if attempts < self.max_attempts:
+                queries.record_failure(session, mail.key, raw_sha256, INTERRUPTED,
+                                       self.clock.now())
+        if attempts >= self.max_attempts:
+            reason = (f"{INTERRUPTED} (killed: out of memory, a crash or a signal), "
+                      f"{attempts} times" if last_error == INTERRUPTED
+                      else f"{last_error} (after {attempts} attempts)")
+            log.error("uid %s: %s; moving it to the failed folder", mail.key.uid, reason)
+            return self._record_failed(mail, raw_sha256, reason)
+        hook = os.environ.get(KILL_HOOK)
+        if hook and hook.encode() in mail.raw:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return None
+
+    def _uncount_attempt(self, mail: FetchedMail) -> None:
+        try:
+            with self.sessions.begin() as session:
+                queries.uncount_attempt(session, mail.key)
+        except Exception:  # the database itself may be what failed: the count stays
+            log.warning("uid %s: the attempt stays counted", mail.key.uid)
+
+    def _ready(self, mail: FetchedMail, raw_sha256: str, prepared: Future[Prepared]) -> Prepared:
+        """The prepared mail; prepared again here when its worker process died."""
+        try:
+            return prepared.result()
+        except BrokenProcessPool:
+            log.warning("uid %s: the preparing worker process died; preparing it here",
+                        mail.key.uid)
+            return self.preparer.again_inline(mail, raw_sha256)
+
     def _incoming(self, mail: FetchedMail, raw_sha256: str, prepared: Prepared) -> Incoming:
         """The mail as parsed, its subject read (R1) and its kind decided."""
         letter = prepared.letter
@@ -244,13 +306,13 @@ class Pipeline:
         return Outcome(key, disposition, kind, already_recorded=True)
 
     def _failed_attempt(self, mail: FetchedMail, raw_sha256: str, exc: Exception) -> Outcome:
-        """Count a failed attempt (outside the rolled-back transaction); after the last one
-        the mail is recorded as failed and goes to the failed folder."""
+        """Say why the attempt (counted before it began) failed, outside the rolled-back
+        transaction; after the last one the mail is recorded as failed and goes to the
+        failed folder."""
         reason = f"{type(exc).__name__}: {exc}"[:2000]
         try:
             with self.sessions.begin() as session:
-                attempts = queries.record_failure(session, mail.key, raw_sha256, reason,
-                                                  self.clock.now())
+                attempts = queries.note_failure(session, mail.key, reason, self.clock.now())
         except Exception:
             log.exception("uid %s: could not count the failed attempt; it stays in the inbox",
                           mail.key.uid)

@@ -213,6 +213,33 @@ class CheckSettings(Section):
     signed_scan: Action = "warn"
 
 
+class LimitsSettings(Section):
+    """What one mail may cost (issue 14): a larger mail is recorded with its raw bytes but
+    not read; attachments are read for text (R3) only up to these sizes, in a worker
+    process held to `text_worker_memory_bytes` and `text_worker_timeout_seconds`."""
+
+    max_mail_bytes: Annotated[int, Field(ge=1_000_000)] = 64_000_000
+    max_text_bytes_per_attachment: Annotated[int, Field(ge=1)] = 30_000_000
+    max_text_bytes_per_mail: Annotated[int, Field(ge=1)] = 60_000_000
+    max_inflated_bytes_per_attachment: Annotated[int, Field(ge=1)] = 50_000_000
+    max_inflated_bytes_per_mail: Annotated[int, Field(ge=1)] = 100_000_000
+    max_text_chars: Annotated[int, Field(ge=100)] = 20_000
+    max_mime_parts: Annotated[int, Field(ge=10)] = 2_500
+    max_mime_depth: Annotated[int, Field(ge=2, le=200)] = 40
+    text_worker_memory_bytes: Annotated[int, Field(ge=100_000_000)] = 256_000_000
+    text_worker_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 5.0
+
+    @model_validator(mode="after")
+    def _per_mail_not_below_per_attachment(self) -> LimitsSettings:
+        for what in ("text", "inflated"):
+            one = getattr(self, f"max_{what}_bytes_per_attachment")
+            every = getattr(self, f"max_{what}_bytes_per_mail")
+            if every < one:
+                raise ValueError(f"max_{what}_bytes_per_mail ({every}) is below "
+                                 f"max_{what}_bytes_per_attachment ({one})")
+        return self
+
+
 class UrgentElement(Section):
     """One R5 element of an urgent report: present when any keyword (a regex) matches."""
 

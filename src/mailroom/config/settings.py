@@ -17,6 +17,7 @@ from mailroom.config.sections import (
     DatabaseSettings,
     DedupeSettings,
     ImapSettings,
+    LimitsSettings,
     MaildirSettings,
     OfficeSettings,
     OutboxSettings,
@@ -47,6 +48,7 @@ class Settings(Section):
     dedupe: DedupeSettings = DedupeSettings()
     receipts: ReceiptSettings = ReceiptSettings()
     checks: CheckSettings = CheckSettings()
+    limits: LimitsSettings = LimitsSettings()
     urgent: UrgentSettings = UrgentSettings()
     scoring: ScoringSettings = ScoringSettings()
     units: list[Unit] = []

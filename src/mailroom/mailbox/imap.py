@@ -10,6 +10,7 @@ skip. A bare EXPUNGE is never sent. The password never reaches a log line or an 
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -40,6 +41,8 @@ DONE_KEYWORD = "$MailroomDone"  # marks mail copied away where it cannot be move
 MAX_BATCH_BYTES = 64 * 1024 * 1024  # a batch also ends when its mail adds up to this
 IDLE_LIMIT = 25 * 60.0  # RFC 2177: leave IDLE before the server's 30-minute logout
 UID_CHUNK = 500  # UIDs per command, to keep command lines short
+LARGE_MAIL = 16 * 2**20  # larger mails are fetched a piece at a time: imaplib holds a
+PIECE = 4 * 2**20        # literal about three times over while it reads it
 
 FilingMethod = Literal["move", "uidplus", "keyword"]
 
@@ -216,13 +219,13 @@ class ImapSource:
             uids = sorted(client.search(["NOT", "KEYWORD", DONE_KEYWORD]))
         self._highest_uid = max([self._highest_uid, *uids])
         order = self._arrival_order(client, uids)
-        batch: list[tuple[datetime, int]] = []
+        batch: list[tuple[datetime, int, int]] = []
         size = 0
         for received_at, uid, octets in order:
             if batch and (len(batch) >= batch_size or size + octets > self.max_batch_bytes):
                 yield self._bodies(client, batch)
                 batch, size = [], 0
-            batch.append((received_at, uid))
+            batch.append((received_at, uid, octets))
             size += octets
         if batch:
             yield self._bodies(client, batch)
@@ -237,13 +240,18 @@ class ImapSource:
                 order.append((_aware(data[b"INTERNALDATE"]), uid, int(data[b"RFC822.SIZE"])))
         return sorted(order)
 
-    def _bodies(self, client: IMAPClient, batch: list[tuple[datetime, int]]) -> list[FetchedMail]:
-        with self._talking(client, f"FETCH of {len(batch)} mails"):
-            answer = client.fetch([uid for _, uid in batch], ["BODY.PEEK[]"])
+    def _bodies(self, client: IMAPClient,
+                batch: list[tuple[datetime, int, int]]) -> list[FetchedMail]:
+        small = [uid for _, uid, octets in batch if octets <= LARGE_MAIL]
+        answer: dict[int, Any] = {}
+        if small:
+            with self._talking(client, f"FETCH of {len(small)} mails"):
+                answer = client.fetch(small, ["BODY.PEEK[]"])
         assert self._uidvalidity is not None
         fetched = []
-        for received_at, uid in batch:
-            raw = answer.get(uid, {}).get(b"BODY[]")
+        for received_at, uid, octets in batch:
+            raw = (answer.get(uid, {}).get(b"BODY[]") if octets <= LARGE_MAIL
+                   else self._large_body(client, uid, octets))
             if raw is None:  # moved or expunged by another client meanwhile
                 log.info("mail UID %s vanished from %s before it was fetched", uid, self.name)
                 continue
@@ -251,6 +259,23 @@ class ImapSource:
             fetched.append(FetchedMail(key=key, raw=bytes(raw), received_at=received_at,
                                        sort_uid=uid))
         return fetched
+
+    def _large_body(self, client: IMAPClient, uid: int, octets: int) -> bytes | None:
+        """A large mail's bytes, fetched PIECE bytes at a time (BODY.PEEK[]<start.length>)
+        through a temporary file: about its size in memory at the peak, not four times."""
+        with tempfile.TemporaryFile(prefix="mailroom-fetch-") as spool:
+            while True:
+                with self._talking(client, f"FETCH of a {octets}-byte mail"):
+                    answer = client.fetch([uid], [f"BODY.PEEK[]<{spool.tell()}.{PIECE}>"])
+                piece = next((value for key, value in answer.get(uid, {}).items()
+                              if isinstance(key, bytes) and key.startswith(b"BODY[]")), None)
+                if piece is None and spool.tell() == 0:
+                    return None  # moved or expunged meanwhile
+                spool.write(piece or b"")
+                if piece is None or len(piece) < PIECE:
+                    break
+            spool.seek(0)
+            return spool.read()
 
     # -- filing away -----------------------------------------------------------------------
 

@@ -20,15 +20,16 @@ from __future__ import annotations
 import email
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from mailroom.parsing import headers as fields
+from mailroom.parsing.aside import Aside, set_aside
 from mailroom.parsing.decode import HeaderDecoder
-from mailroom.parsing.mime import Attachment, read_parts
+from mailroom.parsing.mime import Attachment, MimeLimits, read_parts
 
 __all__ = ["COULD_NOT_PARSE", "Attachment", "Letter", "not_a_message", "parse_letter"]
 
@@ -85,9 +86,9 @@ def not_a_message(raw: bytes) -> str | None:
     """
     if not raw:
         return "empty file"
-    if not raw.strip():
+    if not raw[:4096].strip() and not raw.strip():  # the head first: no copy of a big mail
         return "only white space"
-    lines = raw.split(b"\n", 2)
+    lines = raw[:65_536].split(b"\n", 2)
     line = lines[1] if lines[0].startswith(b"From ") and len(lines) > 1 else lines[0]
     if _FIELD_LINE.match(line):
         return None
@@ -97,7 +98,7 @@ def not_a_message(raw: bytes) -> str | None:
     return f"no header section ({kind})" if kind else "no header section"
 
 
-def parse_letter(raw: bytes, received_at: datetime) -> Letter:
+def parse_letter(raw: bytes, received_at: datetime, limits: MimeLimits | None = None) -> Letter:
     """Parse raw mail bytes into a Letter. Never raises on any input bytes.
 
     Oddities (stdlib defects, charset fallbacks, raw 8-bit headers, bad dates)
@@ -107,17 +108,40 @@ def parse_letter(raw: bytes, received_at: datetime) -> Letter:
     """
     digest = hashlib.sha256(raw).hexdigest()
     try:
-        message = email.message_from_bytes(raw, policy=compat32)
-        return _letter(message, raw, digest, received_at)
+        skeleton, aside = set_aside(raw)
+        message = email.message_from_bytes(skeleton, policy=compat32)
+        return _letter(message, skeleton, digest, received_at, limits, aside=aside)
     except Exception as exc:  # the contract: a Letter for any bytes, the reason kept
         return _unparsed(raw, digest, received_at, exc)
 
 
-def _letter(message: Message, raw: bytes, digest: str, received_at: datetime) -> Letter:
+def parse_head(raw: bytes, received_at: datetime, note: str) -> Letter:
+    """A Letter from the header block alone (a mail too large to read: no body, no
+    attachments), `note` among its warnings. Never raises on any input bytes."""
+    digest = hashlib.sha256(raw).hexdigest()
+    head = _header_block(raw)
+    try:
+        message = BytesHeaderParser(policy=compat32).parsebytes(head)
+        letter = _letter(message, head, digest, received_at, read_content=False)
+    except Exception as exc:  # the same contract as parse_letter
+        letter = _unparsed(head, digest, received_at, exc)
+    return replace(letter, parse_warnings=(*letter.parse_warnings, note))
+
+
+def _header_block(raw: bytes, most: int = 1 << 20) -> bytes:
+    """The bytes up to the first empty line (at most `most` of them)."""
+    ends = [at for at in (raw.find(b"\r\n\r\n", 0, most), raw.find(b"\n\n", 0, most))
+            if at != -1]
+    return raw[:min(ends) + 2] if ends else raw[:most]
+
+
+def _letter(message: Message, raw: bytes, digest: str, received_at: datetime,
+            limits: MimeLimits | None = None, read_content: bool = True,
+            aside: Aside | None = None) -> Letter:
     decoder = HeaderDecoder(fields.declared_charset(message))
     raw_headers = fields.raw_headers(message)
     headers = fields.decoded_headers(message, decoder)
-    parts = read_parts(message, raw, decoder)
+    parts = read_parts(message, raw, decoder, limits, aside) if read_content else None
     sender, sender_name = fields.sender(raw_headers, decoder)
     return Letter(
         raw_sha256=digest,
@@ -128,8 +152,8 @@ def _letter(message: Message, raw: bytes, digest: str, received_at: datetime) ->
         subject=fields.subject(headers),
         date=fields.date(raw_headers, decoder),
         received_at=received_at,
-        body=parts.body,
-        attachments=tuple(parts.attachments),
+        body=parts.body if parts else "",
+        attachments=tuple(parts.attachments) if parts else (),
         headers=headers,
         content_type=message.get_content_type(),
         return_path=fields.return_path(headers),

@@ -21,10 +21,12 @@ from email.generator import BytesGenerator
 from email.message import Message
 from email.policy import compat32
 
+from mailroom.parsing.aside import Aside
 from mailroom.parsing.decode import HeaderDecoder, decode_bytes_noted, first_values, fold_spaces
 from mailroom.parsing.text import html_to_text
 
 MAX_DEPTH = 40  # MIME nesting levels read; deeper parts are left in the raw mail
+MAX_PARTS = 2_500  # MIME parts read; the rest are left in the raw mail
 _MESSAGE_TYPES = frozenset({"message/rfc822", "message/global", "message/news"})
 _MAX_CANDIDATES = 20  # places tried when looking for an attached message's original bytes
 
@@ -38,12 +40,23 @@ class Attachment:
     is_message: bool = False  # an attached message/rfc822 (its filename is subject + ".eml")
 
 
+@dataclass(frozen=True)
+class MimeLimits:
+    """How much of a MIME tree is read ([limits] max_mime_parts, max_mime_depth)."""
+
+    max_parts: int = MAX_PARTS
+    max_depth: int = MAX_DEPTH
+
+
 @dataclass
 class Parts:
     """What a walk over the MIME tree collects."""
 
     raw: bytes
     decoder: HeaderDecoder
+    limits: MimeLimits = field(default_factory=MimeLimits)
+    aside: Aside | None = None  # large bodies set aside before the parse (aside.py)
+    seen: int = 0  # parts visited
     plain: list[str] = field(default_factory=list)
     html: list[str] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
@@ -57,9 +70,11 @@ class Parts:
         return "\n".join(html_to_text(html) for html in self.html)
 
 
-def read_parts(message: Message, raw: bytes, decoder: HeaderDecoder) -> Parts:
-    """Walk the tree of ``message``, parsed from ``raw``; oddities go to the decoder's notes."""
-    parts = Parts(raw, decoder)
+def read_parts(message: Message, raw: bytes, decoder: HeaderDecoder,
+               limits: MimeLimits | None = None, aside: Aside | None = None) -> Parts:
+    """Walk the tree of ``message``, parsed from ``raw`` (the skeleton, when large bodies
+    were set `aside`); oddities go to the decoder's notes."""
+    parts = Parts(raw, decoder, limits or MimeLimits(), aside)
     _walk(message, parts, None, 0)
     return parts
 
@@ -69,14 +84,21 @@ def _walk(part: Message, found: Parts, boundary: str | None, depth: int) -> None
 
     Attached messages are one attachment each; their parts are not entered.
     """
+    found.seen += 1
+    if found.seen > found.limits.max_parts:
+        if found.seen == found.limits.max_parts + 1:
+            found.decoder.notes.append(
+                f"more than {found.limits.max_parts} MIME parts: the rest not read")
+        return
     content_type = part.get_content_type()
     payload = part.get_payload()
     inner = payload[0] if isinstance(payload, list) and payload else None
     if content_type in _MESSAGE_TYPES and isinstance(inner, Message):
         found.attachments.append(_message_attachment(part, inner, found, boundary))
     elif part.get_content_maintype() == "multipart" and isinstance(payload, list):
-        if depth >= MAX_DEPTH:
-            found.decoder.notes.append(f"MIME nesting deeper than {MAX_DEPTH} levels not read")
+        if depth >= found.limits.max_depth:
+            found.decoder.notes.append(
+                f"MIME nesting deeper than {found.limits.max_depth} levels not read")
             return
         for sub in payload:
             if isinstance(sub, Message):
@@ -90,13 +112,13 @@ def _leaf(part: Message, found: Parts) -> None:
     filename = _part_filename(part, found.decoder)
     content_type = part.get_content_type()
     if filename or part.get_content_disposition() == "attachment":
-        found.attachments.append(_file_attachment(part, filename))
+        found.attachments.append(_file_attachment(part, filename, found))
     elif content_type == "text/html":
-        found.html.append(_part_text(part, found.decoder.notes))
+        found.html.append(_part_text(part, found))
     elif content_type == "text/plain" or part.get_content_maintype() == "multipart":
         if content_type != "text/plain":
             found.decoder.notes.append(f"unreadable {content_type} read as text")
-        found.plain.append(_part_text(part, found.decoder.notes))
+        found.plain.append(_part_text(part, found))
 
 
 def _part_filename(part: Message, decoder: HeaderDecoder) -> str:
@@ -104,22 +126,26 @@ def _part_filename(part: Message, decoder: HeaderDecoder) -> str:
     return decoder.filename(headers.get("content-disposition"), headers.get("content-type"))
 
 
-def _payload_bytes(part: Message) -> bytes:
+def _payload_bytes(part: Message, found: Parts) -> bytes:
+    if found.aside is not None:
+        body = found.aside.body(part.get_payload())
+        if body is not None:
+            return body
     data = part.get_payload(decode=True)
     return data if isinstance(data, bytes) else b""
 
 
-def _part_text(part: Message, notes: list[str]) -> str:
+def _part_text(part: Message, found: Parts) -> str:
     charset = part.get_param("charset")
     label = charset if isinstance(charset, str) else None
-    text, note = decode_bytes_noted(_payload_bytes(part), label)
+    text, note = decode_bytes_noted(_payload_bytes(part, found), label)
     if note:
-        notes.append(f"{part.get_content_type()}: {note}")
+        found.decoder.notes.append(f"{part.get_content_type()}: {note}")
     return text.replace("\r\n", "\n")
 
 
-def _file_attachment(part: Message, filename: str) -> Attachment:
-    payload = _payload_bytes(part)
+def _file_attachment(part: Message, filename: str, found: Parts) -> Attachment:
+    payload = _payload_bytes(part, found)
     return Attachment(
         filename=filename,
         content_type=part.get_content_type(),
@@ -133,6 +159,8 @@ def _message_attachment(
 ) -> Attachment:
     """An attached message: its bytes, named after its subject + ".eml"."""
     payload = _message_bytes(part, inner, found, boundary)
+    if found.aside is not None:
+        payload = found.aside.restore(payload)
     encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
     if encoding in ("base64", "quoted-printable"):  # the parser read the encoded text
         found.decoder.notes.append(f"attached message in {encoding} (RFC 2046 forbids it)")

@@ -189,17 +189,54 @@ def sync_config_officers(
             register_officer(session, address=address, unit=unit, source="config", at=at)
 
 
-def record_failure(
-    session: Session, key: MailKey, raw_sha256: str, error: str, at: datetime
-) -> int:
-    """Count one more failed attempt at a mail; returns the attempts so far."""
-    failure = session.scalars(
+def _failure_row(session: Session, key: MailKey) -> ProcessingFailure | None:
+    return session.scalars(
         select(ProcessingFailure).where(
             ProcessingFailure.mailbox == key.mailbox,
             ProcessingFailure.uidvalidity == key.uidvalidity,
             ProcessingFailure.uid == key.uid,
         )
     ).first()
+
+
+def attempts_so_far(session: Session, key: MailKey) -> tuple[int, str]:
+    """The attempts counted at a mail, and the last one's error ("" when none)."""
+    failure = _failure_row(session, key)
+    return (failure.attempts, failure.last_error) if failure is not None else (0, "")
+
+
+def note_failure(session: Session, key: MailKey, error: str, at: datetime) -> int:
+    """Say why the attempt already counted (record_failure) failed; returns the attempts."""
+    failure = _failure_row(session, key)
+    if failure is None:
+        return 0
+    failure.last_error = storable.text(error)
+    failure.last_at = at
+    session.flush()
+    return failure.attempts
+
+
+def uncount_attempt(session: Session, key: MailKey) -> None:
+    """Take back the attempt counted before the work (the store failed, not the mail)."""
+    failure = _failure_row(session, key)
+    if failure is not None:
+        failure.attempts -= 1
+        if failure.attempts <= 0:
+            session.delete(failure)
+
+
+def clear_failures(session: Session, key: MailKey) -> None:
+    """Forget the attempts at a mail now recorded (in the transaction that records it)."""
+    failure = _failure_row(session, key)
+    if failure is not None:
+        session.delete(failure)
+
+
+def record_failure(
+    session: Session, key: MailKey, raw_sha256: str, error: str, at: datetime
+) -> int:
+    """Count one more failed attempt at a mail; returns the attempts so far."""
+    failure = _failure_row(session, key)
     if failure is None:
         failure = ProcessingFailure(mailbox=key.mailbox, uidvalidity=key.uidvalidity,
                                     uid=key.uid, raw_sha256=raw_sha256, attempts=0,
