@@ -20,6 +20,7 @@ from mailroom.app import App
 from mailroom.config import config_path, load_settings
 from mailroom.dedupe import review
 from mailroom.errors import ConfigError, InvalidInput, MailroomError
+from mailroom.reports.commands import add_report_commands, cmd_report
 from mailroom.store.database import require_current_schema, upgrade
 from mailroom.vocabulary import is_month, parse_number
 
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --duplicate: the earlier item it repeats")
     review.add_argument("--by", help="who decided (default: the login name)")
     _add_officer_commands(commands)
+    add_report_commands(commands, _Parser)  # reports/commands.py
     return parser
 
 
@@ -220,7 +222,7 @@ def cmd_review(app: App, args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "db": cmd_db, "poll": cmd_poll, "run": cmd_run, "check": cmd_check,
     "submissions": cmd_list, "messages": cmd_list, "officers": cmd_officers,
-    "review": cmd_review,
+    "review": cmd_review, "report": cmd_report,
 }
 
 

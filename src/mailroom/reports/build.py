@@ -22,7 +22,7 @@ Counting (SPEC "JSON shapes", R9, R10):
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,7 +40,7 @@ from mailroom.reports.values import (
     Tally,
     UnitLine,
 )
-from mailroom.vocabulary import Status
+from mailroom.vocabulary import COUNTING, Status
 
 BEST = 3  # the year's best: ranks 1 .. 3, ties included
 
@@ -64,25 +64,30 @@ class Scoring:
         return adopted + self.instruction_bonus * item.instructions
 
 
+_UNASSIGNED = str(Status.UNASSIGNED)
+_COUNTING = frozenset(str(status) for status in COUNTING)
+
+
 def is_units(item: ItemRecord) -> bool:
     """Is the item a unit's (credited), not unassigned?"""
-    return item.unit is not None and item.status != Status.UNASSIGNED
+    return item.unit is not None and item.status != _UNASSIGNED
 
 
 def tally(items: Iterable[ItemRecord], channels: Sequence[str], scoring: Scoring) -> Tally:
     """What `items` add up to. Unassigned items count in `submitted` only (the bureau's
     totals); a unit's or a reporter's items never include them."""
-    statuses: dict[str, int] = defaultdict(int)
+    statuses: Counter[str] = Counter()
     adoptions = dict.fromkeys(channels, 0)
     adopted = instructions = 0
     score = 0.0
     for item in items:
-        statuses[item.status] += 1
-        for channel in item.channels:
-            adoptions[channel] = adoptions.get(channel, 0) + 1
-        adopted += bool(item.channels)
-        instructions += item.instructions
-        score += scoring.item(item)
+        statuses[item.status] += item.size
+        if item.channels or item.instructions:
+            for channel in item.channels:
+                adoptions[channel] = adoptions.get(channel, 0) + 1
+            adopted += bool(item.channels)
+            instructions += item.instructions
+            score += scoring.item(item)
     counted = statuses[Status.COUNTED] + statuses[Status.SUSPECTED]
     return Tally(
         submitted=sum(statuses.values()), counted=counted,
@@ -134,14 +139,9 @@ def quotas(settings: Settings) -> dict[str, int]:
 def _by_unit(items: Iterable[ItemRecord]) -> dict[str, list[ItemRecord]]:
     grouped: dict[str, list[ItemRecord]] = defaultdict(list)
     for item in items:
-        if is_units(item) and item.unit is not None:
+        if item.unit is not None and item.status != _UNASSIGNED:
             grouped[item.unit].append(item)
     return grouped
-
-
-def _check_month(month: str) -> tuple[int, int]:
-    year, number = (int(part) for part in month.split("-"))
-    return year, number
 
 
 # -- the monthly bulletin (R9) -------------------------------------------------------------
@@ -151,7 +151,7 @@ def build_monthly(records: Records, period: str, settings: Settings,
                   as_of: datetime) -> MonthlyReport:
     """The bulletin of `period` ("YYYY-MM"). `records` hold the period in full and the
     year's earlier scored items (records.load(session, year, period, period))."""
-    year, _ = _check_month(period)
+    year = int(period[:4])
     scoring = Scoring.of(settings)
     month_items = [item for item in records.items if item.month == period]
     year_items = [item for item in records.items
@@ -180,7 +180,7 @@ def build_monthly(records: Records, period: str, settings: Settings,
         totals=tally(month_items, channels, scoring),
         below_quota=tuple(line.unit for line in ranked if not line.meets_quota),
         zero_report=tuple(line.unit for line in ranked if line.tally.submitted == 0),
-        unassigned=sum(1 for item in month_items if not is_units(item)),
+        unassigned=sum(item.size for item in month_items if not is_units(item)),
         adopted_items=adopted_items(month_items, order, settings, scoring))
 
 
@@ -225,7 +225,8 @@ def build_annual(records: Records, year: int, settings: Settings,
     local = as_of.astimezone(settings.zone)
     months = year_months(year, local)
     scoring = Scoring.of(settings)
-    items = [item for item in records.items if item.month in set(months)]
+    counted_months = set(months)
+    items = [item for item in records.items if item.month in counted_months]
     channels = report_channels(settings, items)
     by_unit = _by_unit(items)
     quota_of = quotas(settings)
@@ -235,7 +236,8 @@ def build_annual(records: Records, year: int, settings: Settings,
         monthly = quota_of.get(name, settings.quota.monthly_minimum)
         counted: dict[str, int] = defaultdict(int)
         for item in mine:
-            counted[item.month] += item.status in (Status.COUNTED, Status.SUSPECTED)
+            if item.status in _COUNTING:
+                counted[item.month] += item.size
         below = tuple(month for month in months if counted[month] < monthly)
         lines.append(AnnualUnitLine(unit=name, tally=tally(mine, channels, scoring),
                                     quota=monthly * len(months), rank=0,
@@ -252,7 +254,7 @@ def build_annual(records: Records, year: int, settings: Settings,
         totals=tally(items, channels, scoring),
         best_units=_best((line.unit, line.rank, line.tally) for line in units),
         best_reporters=_best((line.reporter, line.rank, line.tally) for line in reporters),
-        unassigned=sum(1 for item in items if not is_units(item)))
+        unassigned=sum(item.size for item in items if not is_units(item)))
 
 
 def reporter_lines(items: Sequence[ItemRecord], records: Records, channels: Sequence[str],
@@ -271,7 +273,7 @@ def reporter_lines(items: Sequence[ItemRecord], records: Records, channels: Sequ
         officer = officers.get(address)
         units: dict[str | None, int] = defaultdict(int)
         for item in mine:
-            units[item.unit] += 1
+            units[item.unit] += item.size
         unit = officer.unit if officer else max(units, key=lambda name: units[name])
         lines.append(ReporterLine(reporter=(officer.name if officer else "") or address,
                                   address=address, unit=unit,
