@@ -1,6 +1,6 @@
 """Report benchmark: the monthly bulletin and the annual summary of a city-sized store.
 
-    .venv/bin/python benchmarks/reports.py                       # SQLite and PostgreSQL, 10k and 100k
+    .venv/bin/python benchmarks/reports.py       # SQLite and PostgreSQL, 10k and 100k
     .venv/bin/python benchmarks/reports.py --sizes 100000 --backends sqlite
     .venv/bin/python benchmarks/reports.py --postgres-url postgresql+psycopg://u@host/db
 
