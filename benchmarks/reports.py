@@ -20,6 +20,7 @@ time growing at most linearly with the items (10k vs 100k are printed side by si
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import sys
@@ -147,16 +148,19 @@ def _decisions(connection: Any, rng: random.Random, items: int,
             connection.execute(insert(model), rows[first:first + BATCH])
 
 
-def best_of(repeat: int, run: Callable[[], object]) -> float:
-    times = []
+def best_of(repeat: int, run: Callable[[], object]) -> tuple[float, float]:
+    """The best wall time and the best CPU time of this process (on a shared machine the
+    wall time also counts the waits for a core; PostgreSQL's own work is only in it)."""
+    walls, cpus = [], []
     for _ in range(repeat):
-        begin = time.perf_counter()
+        begin, cpu = time.perf_counter(), time.process_time()
         run()
-        times.append(time.perf_counter() - begin)
-    return min(times)
+        walls.append(time.perf_counter() - begin)
+        cpus.append(time.process_time() - cpu)
+    return min(walls), min(cpus)
 
 
-def measure(url: str, items: int, repeat: int) -> dict[str, float]:
+def measure(url: str, items: int, repeat: int) -> dict[str, tuple[float, float]]:
     engine = make_engine(url)
     try:
         upgrade(engine)
@@ -166,7 +170,7 @@ def measure(url: str, items: int, repeat: int) -> dict[str, float]:
               flush=True)
         sessions = make_session_factory(engine)
         config = settings(url)
-        figures: dict[str, float] = {}
+        figures: dict[str, tuple[float, float]] = {}
         for fmt, renderer in RENDERERS.items():
             def monthly(renderer: Any = renderer) -> None:
                 with sessions() as session:
@@ -212,7 +216,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
-    results: dict[tuple[str, int], dict[str, float]] = {}
+    results: dict[tuple[str, int], dict[str, tuple[float, float]]] = {}
     for name in args.backends.split(","):
         with backend(name, args.postgres_url) as fresh:
             for size in sizes:
@@ -222,15 +226,17 @@ def main() -> int:
     print()
     keys = list(next(iter(results.values())))
     columns = list(results)
-    print(f"{'seconds (best of ' + str(args.repeat) + ')':24}"
-          + "".join(f"{f'{b} {s // 1000}k':>16}" for b, s in columns))
+    print(f"{'wall s / CPU s, best of ' + str(args.repeat):28}"
+          + "".join(f"{f'{b} {s // 1000}k':>18}" for b, s in columns))
     for key in keys:
-        print(f"{key:24}" + "".join(f"{results[c][key]:16.3f}" for c in columns))
+        print(f"{key:28}" + "".join(
+            f"{results[c][key][0]:>10.3f} /{results[c][key][1]:6.3f}" for c in columns))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\npeak RSS {peak:.0f} MiB (whole run, store building included)")
-    ok = all(results[c]["monthly json"] <= 0.5 and results[c]["annual json"] <= 2.0
+    print(f"\npeak RSS {peak:.0f} MiB (whole run, store building included); load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    ok = all(results[c]["monthly json"][0] <= 0.5 and results[c]["annual json"][0] <= 2.0
              for c in columns) and peak <= 300
-    print("targets (monthly json <= 0.5 s, annual json <= 2 s, RSS <= 300 MiB):",
+    print("targets (wall: monthly json <= 0.5 s, annual json <= 2 s; RSS <= 300 MiB):",
           "met" if ok else "NOT met")
     return 0 if ok else 1
 

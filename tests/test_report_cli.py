@@ -301,6 +301,9 @@ def test_usage_and_binary_on_a_terminal(sqlite_config: Path,
                           "--year", "2999")
     assert code == 2 and "has not begun" in err
     monkeypatch.setitem(render.RENDERERS, "xlsx", lambda report: b"PK\x03\x04binary")
+    code, out, err = run(capsys, "--config", str(sqlite_config), "report", "monthly",
+                         "--month", "2019-05", "--format", "xlsx")
+    assert code == 0 and out == "PK\x03\x04binary"  # to a pipe: the bytes
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)
     code, out, err = run(capsys, "--config", str(sqlite_config), "report", "monthly",
                          "--month", "2019-05", "--format", "xlsx")
