@@ -167,3 +167,27 @@ def annual() -> AnnualReport:
         reporters=tuple(reporters), totals=total([t for _, t, _ in rows], unassigned=3),
         best_units=tuple(u.unit for u in units if u.rank <= 3),
         best_reporters=tuple(r.reporter for r in reporters if r.rank <= 3), unassigned=3)
+
+
+def write(folder: str) -> list[str]:
+    """Render every sample report in every format of RENDERERS into `folder`."""
+    from pathlib import Path
+
+    from mailroom.reports.render import RENDERERS
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, report in (("monthly", monthly()), ("empty", empty_month()),
+                         ("annual", annual())):
+        for fmt, render in RENDERERS.items():
+            path = out / f"{name}.{fmt}"
+            path.write_bytes(render(report))
+            written.append(str(path))
+    return written
+
+
+if __name__ == "__main__":
+    import sys
+
+    print("\n".join(write(sys.argv[1] if len(sys.argv) > 1 else "var/samples")))
