@@ -66,14 +66,14 @@ def load(session: Session, year: int, first_month: str, last_month: str,
     for pk, channel, *item in connection.execute(
             select(_A.submission_id, _A.channel, *_ITEM)
             .join_from(Adoption.__table__, Submission.__table__)
-            .where(in_year).order_by(_A.submission_id, _A.id)):
+            .where(in_year).order_by(_A.submission_id, _A.id)).all():
         channels[pk].append(channel)
         scored[pk] = tuple(item)
     instructions: dict[int, int] = {}
     for pk, count, *item in connection.execute(
             select(_I.submission_id, func.count(), *_ITEM)
             .join_from(Instruction.__table__, Submission.__table__)
-            .where(in_year).group_by(_I.submission_id, *_ITEM)):
+            .where(in_year).group_by(_I.submission_id, *_ITEM)).all():
         instructions[pk] = int(count)
         scored[pk] = tuple(item)
     named = _titles(session, first_month, last_month) if titles else {}
@@ -101,7 +101,7 @@ def _groups(session: Session, first_month: str, last_month: str) -> dict[Key, in
     columns = (_S.month, _S.unit, _S.status, _S.sender)
     for month, unit, status, sender, count in session.connection().execute(
             select(*columns, func.count()).where(_S.month.between(first_month, last_month))
-            .group_by(*columns)):
+            .group_by(*columns)).all():
         groups[month, unit, status, (sender or "").lower()] += int(count)
     return groups
 
