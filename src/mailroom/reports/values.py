@@ -73,6 +73,9 @@ class AnnualUnitLine:
     quota: int  # the sum of the monthly quotas over the months counted
     rank: int
     months_below_quota: tuple[str, ...]  # "YYYY-MM", months of the year up to the report's date
+    # met every month's quota over the months counted (months_below_quota empty): the
+    # rule is a monthly minimum (build.build_annual)
+    meets_quota: bool = True
 
 
 @dataclass(frozen=True)

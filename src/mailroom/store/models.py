@@ -81,6 +81,8 @@ class Submission(Base):
     __tablename__ = "submissions"
     __table_args__ = (  # a receipt's "counted this month" for the unit
         Index("ix_submissions_unit_month", "unit", "month"),
+        # the reports' GROUP BY and adoption join, read from the index alone (reports/records)
+        Index("ix_submissions_report", "month", "unit", "status", "sender", "number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
