@@ -388,6 +388,9 @@ def test_docx_layout_fonts_and_repeated_header() -> None:
     section = doc.sections[0]
     assert section.page_width > section.page_height  # A4 landscape
     assert abs(section.page_width.cm - 29.7) < 0.01
+    footer = section.footer.paragraphs[0]
+    assert "".join(t.text for t in footer._p.iter(qn("w:t"))) == "— 1 —"  # page numbers
+    assert footer._p.find(qn("w:fldSimple")).get(qn("w:instr")) == "PAGE"
     table = doc.tables[0]
     tr_pr = table.rows[0]._tr.trPr
     assert tr_pr is not None and tr_pr.find(qn("w:tblHeader")) is not None

@@ -122,11 +122,24 @@ def _document() -> DocumentObject:
     section.page_width, section.page_height = PAGE_W, PAGE_H
     section.left_margin = section.right_margin = MARGIN_LR
     section.top_margin = section.bottom_margin = MARGIN_TB
+    _page_numbers(section.footer.paragraphs[0])
     normal = doc.styles["Normal"]
     _fonts(normal.element.get_or_add_rPr(), BODY, BODY_PT)
     fmt = normal.paragraph_format
     fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(0), Pt(0), 1.25
     return doc
+
+
+def _page_numbers(p: Paragraph) -> None:
+    """"— 1 —" centred at the foot of every page (a PAGE field), as official papers have."""
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _run(p, "— ", BODY, 14)
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), "PAGE")
+    number = _run(p, "1", BODY, 14)
+    number._r.addprevious(field)
+    field.append(number._r)
+    _run(p, " —", BODY, 14)
 
 
 def _fonts(rpr: BaseOxmlElement, east: str, size: float, bold: bool = False) -> None:
