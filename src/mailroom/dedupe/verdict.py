@@ -24,6 +24,7 @@ from functools import cached_property
 from rapidfuzz import fuzz
 
 from mailroom.dedupe.normalize import MIN_PIECE, trigrams
+from mailroom.dedupe.passages import SentenceOverlap, sentence_overlap
 from mailroom.dedupe.signature import similarity
 
 MIN_TITLE_ONLY = 6        # compacted title characters before a title alone may match
@@ -35,6 +36,9 @@ TITLE_WEIGHT = 0.15       # share of the title in a content match
 SPECIFICS_BONUS = 10.0    # points added when all specifics agree (the same event retold)
 MIN_SHARED_FOR_BONUS = 3  # specifics both must share before they add anything
 CONTAINED_GATE = 0.6      # see content_similarity
+MIN_SHARED_CHARS = 60     # sentence matching: shared characters before it says anything
+FULL_COVERAGE = 0.5       # … share of the longer text below which the score is reduced
+CONTAINED_COVERAGE = 0.85  # … below it, the shorter is a cut-down copy (specifics: subset)
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class Features:
     source: str
     numbers: frozenset[str]
     minhash: bytes = b""  # dedupe/signature: lets a costly containment check be skipped
+    sentences: tuple[str, ...] = ()  # the content cut at sentence ends
 
     @cached_property
     def grams(self) -> set[str]:
@@ -60,6 +65,7 @@ class Match:
     content: float | None
     numbers: float | None  # Jaccard of the specifics, when compared
     bonus: float = 0.0     # points the agreeing specifics added (never an automatic duplicate)
+    overlap: SentenceOverlap | None = None  # the sentences found in both (dedupe/passages)
 
 
 def content_similarity(a: str, b: str, jaccard: float | None = None,
@@ -91,21 +97,44 @@ def _containment_bound(jaccard: float, share: float) -> float:
     return generous * (1 + 1 / share) / (1 + generous)
 
 
-def number_agreement(a: frozenset[str], b: frozenset[str]) -> float | None:
+def number_agreement(a: frozenset[str], b: frozenset[str], contained: bool = False
+                     ) -> float | None:
+    """Jaccard of the specifics; for a cut-down copy (`contained`), the share of the
+    smaller set found in the larger: the copy lost some of the original's figures, it
+    changed none."""
     if len(a) < MIN_NUMBERS or len(b) < MIN_NUMBERS:
         return None
-    return len(a & b) / len(a | b)
+    shared = len(a & b)
+    return shared / min(len(a), len(b)) if contained else shared / len(a | b)
+
+
+def sentence_score(overlap: SentenceOverlap) -> float:
+    """How much of the shorter text the longer repeats, sentence by sentence (order and
+    truncation do not matter): the share of its characters in sentences found near-verbatim,
+    specifics equal, in the other; less when that is a small part of the longer one or of
+    too few characters to tell."""
+    if overlap.shared_chars < MIN_SHARED_CHARS:
+        return 0.0
+    score = 100 * overlap.containment
+    if overlap.coverage < FULL_COVERAGE:
+        score *= 0.7 + 0.3 * overlap.coverage / FULL_COVERAGE
+    return score
 
 
 def compare(new: Features, old: Features) -> Match:
     """How much `new` repeats `old`, and through which part."""
     title = float(fuzz.ratio(new.title, old.title)) if new.title and old.title else 0.0
-    numbers = number_agreement(new.numbers, old.numbers)
+    overlap = None
+    contained = False
     if len(new.content) >= MIN_PIECE and len(old.content) >= MIN_PIECE:
         jaccard = (similarity(new.minhash, [old.minhash])[0]
                    if new.minhash and old.minhash else None)
-        content = content_similarity(new.content, old.content, jaccard,
-                                     lambda: (new.grams, old.grams))
+        whole = content_similarity(new.content, old.content, jaccard,
+                                   lambda: (new.grams, old.grams))
+        overlap = sentence_overlap(new.sentences, old.sentences)
+        by_sentence = sentence_score(overlap)
+        content: float | None = max(whole, by_sentence)
+        contained = by_sentence > whole and overlap.coverage < CONTAINED_COVERAGE
         score = max(content, (1 - TITLE_WEIGHT) * content + TITLE_WEIGHT * title)
         attachment = "attachment" in new.source or "attachment" in old.source
         part = "attachment" if attachment else "content"
@@ -114,6 +143,7 @@ def compare(new: Features, old: Features) -> Match:
         short_title = min(len(new.title), len(old.title)) < MIN_TITLE_ONLY
         score = 0.0 if short_title else min(title, TITLE_ONLY_CAP)
         part = "title"
+    numbers = number_agreement(new.numbers, old.numbers, contained)
     bonus = 0.0
     if numbers is not None:
         score -= NUMBER_PENALTY * (1 - numbers) ** NUMBER_CURVE
@@ -122,7 +152,7 @@ def compare(new: Features, old: Features) -> Match:
             bonus = SPECIFICS_BONUS * (numbers - 0.5) / 0.5
             score += bonus
     return Match(round(min(max(score, 0.0), 100.0), 1), part, title, content, numbers,
-                 round(bonus, 1))
+                 round(bonus, 1), overlap)
 
 
 def status_for(score: float, duplicate_threshold: float, suspect_threshold: float,
