@@ -317,7 +317,8 @@ def build(plan: Plan) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     add_requests(b, spare)
     add_followups(b)
     add_templates(b, templates)
-    b.items.sort(key=lambda item: item["at"])
+    b.items = sorted((item for item in b.items if item["at"].year == plan.start.year),
+                     key=lambda item: item["at"])  # items.toml has one year
     final = {item["id"]: f"{plan.variant}{n:03d}" for n, item in enumerate(b.items, 1)}
     for item in b.items:
         for name in ("id", "dup", "of"):
