@@ -15,6 +15,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz
+
 MIN_PIECE = 20        # normalised characters a body or an attachment needs to count as content
 MAX_INPUT = 20_000    # characters of a body or attachment read: a mail of megabytes costs no more
 MAX_CONTENT = 1500    # characters of content kept for matching: the start decides
@@ -140,10 +142,14 @@ def _drop_signature(lines: list[str]) -> list[str]:
             lines, end = lines[:index], index
             break
     cut = end
-    for index in range(end - 1, max(0, end - 8) - 1, -1):
+    seen = 0  # non-empty lines looked at: blank lines (and removed addresses) are free
+    for index in range(end - 1, -1, -1):
         line = lines[index].strip()
         if not line:
             continue
+        seen += 1
+        if seen > 8:
+            break
         if len(line) <= 60 and (_SIGNATURE_WORD.search(line + " ") or _DATE_LINE.match(line)
                                 or _PHONE.search(line) or len(compact(line)) <= 12
                                 or _ORGANISATION.match(compact(line))):
@@ -267,11 +273,26 @@ def normalize_content(body: str, attachment_texts: Sequence[str]) -> Content:
     return Content("".join(sentences), source, frozenset(specifics), sentences)
 
 
+def _is_title(sentence: str, title: str) -> bool:
+    """A line that only repeats the title (a .docx starts with it)."""
+    if len(sentence) > 1.3 * len(title) + 4:
+        return False
+    return title in sentence or (len(sentence) >= 0.6 * len(title) and sentence in title) or \
+        fuzz.ratio(sentence, title) >= 90
+
+
 def normalize(title: str, body: str, attachment_texts: Sequence[str],
               content: Content | None = None) -> Normalized:
     """The comparable form of one submission (`content`: its body and attachments'
-    part, when already computed)."""
+    part, when already computed). Lines of the content that repeat the title are left out:
+    the title is compared on its own, and a copy with a new title keeps the old one's
+    words nowhere else."""
     if content is None:
         content = normalize_content(body, attachment_texts)
-    return Normalized(clean_title(title), content.text, content.source,
-                      frozenset(specifics_of(title) | content.specifics), content.sentences)
+    cleaned_title = clean_title(title)
+    sentences = content.sentences
+    if len(cleaned_title) >= 4 and any(_is_title(s, cleaned_title) for s in sentences):
+        sentences = tuple(s for s in sentences if not _is_title(s, cleaned_title))
+    text = "".join(sentences) if sentences != content.sentences else content.text
+    return Normalized(cleaned_title, text, content.source if text else "",
+                      frozenset(specifics_of(title) | content.specifics), sentences)

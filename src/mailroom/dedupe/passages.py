@@ -26,6 +26,9 @@ from mailroom.dedupe.normalize import MIN_SENTENCE, clean_text, compact
 
 SENTENCE_CUTOFF = 85.0  # fuzz.ratio of two sentences that say the same
 MAX_PAIRS = 12          # pairs a verdict keeps (the longest shared sentences)
+MAX_FUZZY = 20          # sentences of each side compared fuzzily once equal ones are paired
+FUZZY_FROM = 0.25       # … and only when equal sentences make this much of the shorter text
+FUZZY_UNTIL = 0.95      # … but not already (nearly) all of it
 _DIGITS = re.compile(r"\d+")
 _READABLE = re.compile(r"[^。！!？?；;\n]+[。！!？?；;]?")
 
@@ -51,30 +54,58 @@ def _same_numbers(a: str, b: str) -> bool:
     return sorted(_DIGITS.findall(a)) == sorted(_DIGITS.findall(b))
 
 
-def _pairs(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int, float]]:
-    """For each sentence of `a`, the most similar sentence of `b` with the same numbers."""
+def _pairs(a: Sequence[str], b: Sequence[str], fuzzy: bool = True
+           ) -> list[tuple[int, int, float]]:
+    """For each sentence of `a`, the most similar sentence of `b` with the same numbers:
+    equal sentences first (a set look-up), then — `fuzzy` — rapidfuzz on the rest, at most
+    `MAX_FUZZY` of each side (a decision must stay within milliseconds)."""
     if not a or not b:
         return []
-    scores = process.cdist(a, b, scorer=fuzz.ratio, score_cutoff=SENTENCE_CUTOFF)
-    found = []
-    for i, row in enumerate(scores):
-        for j in row.argsort()[::-1]:
-            value = float(row[j])
+    where = {sentence: j for j, sentence in enumerate(b)}
+    found = [(i, where[s], 100.0) for i, s in enumerate(a) if s in where]
+    if not fuzzy:
+        return found
+    done_a, done_b = {i for i, _, _ in found}, {j for _, j, _ in found}
+    rest_a = [i for i in range(len(a)) if i not in done_a][:MAX_FUZZY]
+    rest_b = [j for j in range(len(b)) if j not in done_b][:MAX_FUZZY]
+    if not rest_a or not rest_b:
+        return found
+    scores = process.cdist([a[i] for i in rest_a], [b[j] for j in rest_b], scorer=fuzz.ratio,
+                           score_cutoff=SENTENCE_CUTOFF)
+    for row_index, row in enumerate(scores):
+        if row.max() < SENTENCE_CUTOFF:
+            continue
+        i = rest_a[row_index]
+        for column in row.argsort()[::-1]:
+            value = float(row[column])
             if value < SENTENCE_CUTOFF:
                 break
-            if _same_numbers(a[i], b[int(j)]):
-                found.append((i, int(j), value))
+            j = rest_b[int(column)]
+            if _same_numbers(a[i], b[j]):
+                found.append((i, j, value))
                 break
-    return found
+    return sorted(found)
 
 
-def sentence_overlap(new: Sequence[str], old: Sequence[str]) -> SentenceOverlap:
-    """Which sentences of `new` are in `old` (both compacted, in order)."""
+def sentence_overlap(new: Sequence[str], old: Sequence[str], fuzzy: bool = True
+                     ) -> SentenceOverlap:
+    """Which sentences of `new` are in `old` (both compacted, in order); `fuzzy=False`:
+    equal sentences only."""
     a = [s for s in new if len(s) >= MIN_SENTENCE]
     b = [s for s in old if len(s) >= MIN_SENTENCE]
+    if not a or not b:
+        return NO_OVERLAP
+    exact = _overlap(a, b, _pairs(a, b, fuzzy=False))
+    # rapidfuzz only where equal sentences already show part of a copy, not all of it
+    if fuzzy and FUZZY_FROM <= exact.containment < FUZZY_UNTIL:
+        return _overlap(a, b, _pairs(a, b, fuzzy=True))
+    return exact
+
+
+def _overlap(a: Sequence[str], b: Sequence[str], pairs: list[tuple[int, int, float]]
+             ) -> SentenceOverlap:
     size_a, size_b = sum(map(len, a)), sum(map(len, b))
-    pairs = _pairs(a, b)
-    if not pairs or not size_a or not size_b:
+    if not pairs:
         return NO_OVERLAP
     shared_a = sum(len(a[i]) for i in {i for i, _, _ in pairs})
     shared_b = sum(len(b[j]) for j in {j for _, j, _ in pairs})

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+import re
 from functools import cached_property
 
 from rapidfuzz import fuzz
@@ -36,9 +37,15 @@ TITLE_WEIGHT = 0.15       # share of the title in a content match
 SPECIFICS_BONUS = 10.0    # points added when all specifics agree (the same event retold)
 MIN_SHARED_FOR_BONUS = 3  # specifics both must share before they add anything
 CONTAINED_GATE = 0.6      # see content_similarity
+CORRECTION_TEXT = 95.0    # whole-text score from which a few changed figures are corrections
+CORRECTION_VALUES = 2     # … at most this many on either side, none a date or a place
+CORRECTION_PENALTY = 3.0  # … points each
 MIN_SHARED_CHARS = 60     # sentence matching: shared characters before it says anything
 FULL_COVERAGE = 0.5       # … share of the longer text below which the score is reduced
 CONTAINED_COVERAGE = 0.85  # … below it, the shorter is a cut-down copy (specifics: subset)
+
+
+_DATE_NUMBER = re.compile(r"(\d+)(?=[年月日号时])")
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,12 @@ class Features:
     @cached_property
     def grams(self) -> set[str]:
         return trigrams(self.content)
+
+    @cached_property
+    def dates(self) -> frozenset[str]:
+        """Numbers that are part of a date or time (7月5日, 17时): where issues of a
+        series differ, never a figure corrected in a re-sent copy."""
+        return frozenset(m.lstrip("0") or "0" for m in _DATE_NUMBER.findall(self.content))
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,23 @@ def sentence_score(overlap: SentenceOverlap) -> float:
     return score
 
 
+def specifics_penalty(new: Features, old: Features, agreement: float,
+                      content: float | None) -> float:
+    """Points taken as the specifics differ; a corrected figure or two in an otherwise
+    identical text (以此稿为准) costs little — unless it is a date or a place, which is
+    what tells the issues of a series apart."""
+    full = NUMBER_PENALTY * (1 - agreement) ** NUMBER_CURVE
+    if content is None or content < CORRECTION_TEXT:
+        return full
+    gone, added = old.numbers - new.numbers, new.numbers - old.numbers
+    changed = gone | added
+    if (len(gone) > CORRECTION_VALUES or len(added) > CORRECTION_VALUES
+            or any(not value[0].isdigit() for value in changed)
+            or changed & (new.dates | old.dates)):
+        return full
+    return min(full, CORRECTION_PENALTY * max(len(gone), len(added)))
+
+
 def compare(new: Features, old: Features) -> Match:
     """How much `new` repeats `old`, and through which part."""
     title = float(fuzz.ratio(new.title, old.title)) if new.title and old.title else 0.0
@@ -131,7 +161,8 @@ def compare(new: Features, old: Features) -> Match:
                    if new.minhash and old.minhash else None)
         whole = content_similarity(new.content, old.content, jaccard,
                                    lambda: (new.grams, old.grams))
-        overlap = sentence_overlap(new.sentences, old.sentences)
+        # a whole-text score this high decides alone: equal sentences suffice for the detail
+        overlap = sentence_overlap(new.sentences, old.sentences, whole < CORRECTION_TEXT)
         by_sentence = sentence_score(overlap)
         content: float | None = max(whole, by_sentence)
         contained = by_sentence > whole and overlap.coverage < CONTAINED_COVERAGE
@@ -146,7 +177,7 @@ def compare(new: Features, old: Features) -> Match:
     numbers = number_agreement(new.numbers, old.numbers, contained)
     bonus = 0.0
     if numbers is not None:
-        score -= NUMBER_PENALTY * (1 - numbers) ** NUMBER_CURVE
+        score -= specifics_penalty(new, old, numbers, content)
         shared = len(new.numbers & old.numbers)
         if content is not None and shared >= MIN_SHARED_FOR_BONUS and numbers > 0.5:
             bonus = SPECIFICS_BONUS * (numbers - 0.5) / 0.5
