@@ -19,8 +19,8 @@ STORY = ("7月5日上午，县自然资源局召开2019年上半年工作总结�
          "全县完成不动产登记3260件，查处违法用地案件18起。\n会议要求，各单位要对照年度目标任务，"
          "找差距、补短板，确保全年各项任务圆满完成。\n局党总支书记、局长就下半年工作作了具体安排，"
          "强调要严格落实耕地保护责任，加快推进国土空间总体规划编制。")
-OFFICE_ASK = ("各股室、中心、大队、林业站、林场：\n为全面展示上半年全局自然资源工作成效，请各单位围绕"
-              "耕地保护、国土空间规划、不动产登记等重点工作，认真梳理本单位上半年的工作亮点，"
+OFFICE_ASK = ("各股室、中心、大队、林业站、林场：\n为全面展示上半年全局自然资源工作成效，"
+              "请各单位围绕耕地保护、国土空间规划、不动产登记等重点工作，认真梳理本单位上半年的工作亮点，"
               "每个单位至少报送1篇工作亮点信息。\n信息要求主题鲜明、数据准确、语言简练，"
               "字数控制在800字以内，突出创新举措和工作成效。\n请于7月10日前将信息电子版报送至局办公室。")
 
@@ -47,19 +47,22 @@ def test_paragraphs_in_another_order_are_the_same_content() -> None:
 
 def test_a_copy_cut_to_its_first_part_is_a_copy() -> None:
     cut = "\n".join(STORY.split("\n")[:2]) + "\n局党总支书记、局长就下半年工作作了具体安排。"
-    original, copy = features("上半年工作总结会议召开", STORY), features("上半年工作总结会议召开", cut)
+    original = features("上半年工作总结会议召开", STORY)
+    copy = features("上半年工作总结会议召开", cut)
     assert verdict(copy, original) == "duplicate"
     assert verdict(original, copy) == "duplicate"  # a late original: the same pair
 
 
 def test_issues_of_a_series_are_distinct_and_a_copy_finds_its_own() -> None:
     def log(day: int, people: int, town: str, spots: int) -> str:
-        return (f"7月{day}日，执法大队{people}名队员分两组对{town}辖区开展日常动态巡查，核查卫片图斑"
-                f"{spots}个。\n巡查中在{town}发现一处疑似违法占地建房，队员当场下达《责令停止违法行为"
-                f"通知书》。\n当日巡查共发现问题{spots % 3 + 1}处，已全部登记台账。")
+        return (f"7月{day}日，执法大队{people}名队员分两组对{town}辖区开展日常动态巡查，"
+                f"核查卫片图斑{spots}个。\n巡查中在{town}发现一处疑似违法占地建房，"
+                f"队员当场下达《责令停止违法行为通知书》。\n"
+                f"当日巡查共发现问题{spots % 3 + 1}处，已全部登记台账。")
 
     monday, tuesday = log(1, 6, "杨和镇", 12), log(2, 8, "李俊镇", 7)
-    first, second = features("执法巡查日志（7月1日）", monday), features("执法巡查日志（7月2日）", tuesday)
+    first = features("执法巡查日志（7月1日）", monday)
+    second = features("执法巡查日志（7月2日）", tuesday)
     assert verdict(second, first) == "counted"
     copy = features("执法巡查日志（7月2日）", "\n".join(reversed(tuesday.split("\n"))))
     assert compare(copy, second).score > compare(copy, first).score
@@ -127,7 +130,8 @@ def test_a_forward_with_nothing_new_is_judged_on_the_forwarded_text() -> None:
 
 def test_matched_passages_mark_the_shared_sentences_in_readable_text() -> None:
     paragraphs = STORY.split("\n")
-    other = "各位领导：\n" + paragraphs[2] + "\n另外，我们还做了别的工作，内容与原文完全不同。\n" + paragraphs[0]
+    other = ("各位领导：\n" + paragraphs[2] + "\n另外，我们还做了别的工作，内容与原文完全不同。\n"
+             + paragraphs[0])
     pairs = matched_passages(other, STORY)
     assert [p.a for p in pairs][0].startswith("会议要求")
     assert len(pairs) == 2  # the first and third paragraph: one sentence each

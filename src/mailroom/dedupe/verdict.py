@@ -17,9 +17,9 @@ the pair *suspected* but never, alone, an automatic duplicate.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-import re
 from functools import cached_property
 
 from rapidfuzz import fuzz
@@ -139,7 +139,7 @@ def specifics_penalty(new: Features, old: Features, agreement: float,
     """Points taken as the specifics differ; a corrected figure or two in an otherwise
     identical text (以此稿为准) costs little — unless it is a date or a place, which is
     what tells the issues of a series apart."""
-    full = NUMBER_PENALTY * (1 - agreement) ** NUMBER_CURVE
+    full: float = NUMBER_PENALTY * (1 - agreement) ** NUMBER_CURVE
     if content is None or content < CORRECTION_TEXT:
         return full
     gone, added = old.numbers - new.numbers, new.numbers - old.numbers
@@ -164,9 +164,10 @@ def compare(new: Features, old: Features) -> Match:
         # a whole-text score this high decides alone: equal sentences suffice for the detail
         overlap = sentence_overlap(new.sentences, old.sentences, whole < CORRECTION_TEXT)
         by_sentence = sentence_score(overlap)
-        content: float | None = max(whole, by_sentence)
+        best = max(whole, by_sentence)
+        content: float | None = best
         contained = by_sentence > whole and overlap.coverage < CONTAINED_COVERAGE
-        score = max(content, (1 - TITLE_WEIGHT) * content + TITLE_WEIGHT * title)
+        score = max(best, (1 - TITLE_WEIGHT) * best + TITLE_WEIGHT * title)
         attachment = "attachment" in new.source or "attachment" in old.source
         part = "attachment" if attachment else "content"
     else:
@@ -176,6 +177,7 @@ def compare(new: Features, old: Features) -> Match:
         part = "title"
     numbers = number_agreement(new.numbers, old.numbers, contained)
     bonus = 0.0
+    score = float(score)
     if numbers is not None:
         score -= specifics_penalty(new, old, numbers, content)
         shared = len(new.numbers & old.numbers)
