@@ -52,6 +52,7 @@ _RESEND_WORDS = re.compile(  # a clerk's note on a re-send, not content
     r"补发|重发|重新发送|重新报送|再次发送|以此为准|以此稿为准|以本稿为准|漏附|发错|更正如下|"
     r"签字稿|按要求补充|已补充")
 _SENTENCE = re.compile(r"[^。！!？?]*[。！!？?]?")
+_ENDS = "。！!？?；;：:"
 _SENTENCE_END = re.compile(r"(?<=[。！!？?；;])|\n")
 _SIGNATURE_WORD = re.compile(
     r"(?:信息员|报送人|报送单位|联系人|联系电话|电话|手机|撰稿|供稿|审核|审签|签发|拟稿|编辑|"
@@ -128,9 +129,27 @@ def own_text(body: str) -> str:
     return body
 
 
+def _unwrapped(text: str) -> str:
+    """Lines a PDF (or a mail program) wrapped at a fixed width joined again: the lines
+    of (nearly) the longest length that end without punctuation run on."""
+    lines = text.split("\n")
+    sizes = [len(line.strip()) for line in lines]
+    widest = max(sizes, default=0)
+    full = [size >= 0.9 * widest for size in sizes]
+    if widest < 20 or sum(full) < 3:
+        return text
+    out: list[str] = []
+    for line, is_full in zip(lines, full, strict=True):
+        out.append(line.strip())
+        if not (is_full and line.strip()[-1:] not in _ENDS):
+            out.append("\n")
+    return "".join(out)
+
+
 def sentences_of(text: str) -> list[str]:
     """Compacted sentences (and lines) of a cleaned text, in order; empty ones dropped."""
-    return [piece for piece in (compact(part) for part in _SENTENCE_END.split(text)) if piece]
+    return [piece for piece in (compact(part) for part in _SENTENCE_END.split(_unwrapped(text)))
+            if piece]
 
 
 def _drop_signature(lines: list[str]) -> list[str]:
