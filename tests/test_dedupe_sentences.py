@@ -122,10 +122,12 @@ def test_a_reply_is_judged_on_its_new_text_above_the_office_request() -> None:
 
 
 def test_a_forward_with_nothing_new_is_judged_on_the_forwarded_text() -> None:
-    forward = "请审核。\n\n王喆\n电话：13800138033\n\n" + _outlook(STORY)
-    assert own_text(forward) == forward
-    assert verdict(features("转发: 上半年工作总结会议召开", forward),
-                   features("上半年工作总结会议召开", STORY)) == "duplicate"
+    original = features("上半年工作总结会议召开", STORY)
+    for note in ("请审核。", "各位领导：这是我单位王喆同志撰写的信息，反映了我局上半年重点工作的"
+                 "进展和成效，建议在县政府网站刊发，请审阅。"):
+        forward = note + "\n\n王喆\n电话：13800138033\n\n" + _outlook(STORY)
+        assert own_text(forward) == forward
+        assert verdict(features("转发: 上半年工作总结会议召开", forward), original) == "duplicate"
 
 
 def test_matched_passages_mark_the_shared_sentences_in_readable_text() -> None:

@@ -30,7 +30,8 @@ _QUOTE_HEAD = re.compile(  # the first line of a quoted mail's header block
     r"^\s*(?:发件人|From)\s*[:：]", re.IGNORECASE)
 _QUOTE_HEAD_NEXT = re.compile(
     r"^\s*(?:发送时间|发送日期|日期|时间|Sent|Date|收件人|To)\s*[:：]", re.IGNORECASE)
-NEW_TEXT = 60  # compacted characters of its own above a quote that make a mail a reply
+NEW_TEXT = 100  # compacted characters of its own above a quote that make a mail a reply:
+                # more than a cover note or a comment on a forward, less than a report
 _HEADER_LINE = re.compile(
     r"^\s*(?:发件人|发送时间|发送日期|收件人|抄送|主题|日期|时间|From|Sent|To|Cc|Subject|Date)"
     r"\s*[:：]", re.IGNORECASE)
