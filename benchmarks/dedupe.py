@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/dedupe.py                  # 1000,10000,100000
     .venv/bin/python benchmarks/dedupe.py --sizes 1000,10000 --queries 300
-    .venv/bin/python benchmarks/dedupe.py --sizes 1000000 \
-        --database postgresql+psycopg://USER@127.0.0.1:PORT/DB   # 1M on PostgreSQL (~1 h)
+    .venv/bin/python benchmarks/dedupe.py --postgres --sizes 100000,1000000  # ~1-2 h
+    .venv/bin/python benchmarks/dedupe.py --database postgresql+psycopg://USER@HOST/DB
 
 Stored items are realistic Chinese 政务信息 made by the ingest benchmark's generator
 (mailroom.sample.synth: the sample's sentence templates with other units, towns, topics,
@@ -164,12 +164,30 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database", help="SQLAlchemy URL (default: SQLite in a temp dir)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="start a private PostgreSQL server (as the tests do) and use it")
     parser.add_argument("--reuse", action="store_true",
                         help="the --database already holds the items of an earlier run "
                              "(same --seed): only measure")
     args = parser.parse_args()
-    sizes = sorted(int(s) for s in args.sizes.split(","))
     work = Path(tempfile.mkdtemp(prefix="mailroom-dedupe-bench-"))
+    server = None
+    if args.postgres:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        from support.postgres import PostgresServer
+
+        server = PostgresServer()
+        server.start()
+        args.database = server.url()
+    try:
+        return run(args, work)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def run(args: argparse.Namespace, work: Path) -> int:
+    sizes = sorted(int(s) for s in args.sizes.split(","))
     engine = make_engine(args.database or f"sqlite:///{work / 'bench.db'}")
     upgrade(engine)
     sessions = make_session_factory(engine)
