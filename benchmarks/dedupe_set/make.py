@@ -108,11 +108,15 @@ def earlier_stories(plan: Plan) -> tuple[list[tuple[str, str]], dict[str, list[s
                 joint.setdefault(story[:-1], []).append(story)
             elif raw["kind"] == "template" and "." in story:
                 templates.append((story, by))
-    seen: set[str] = set()
-    unique = [(s, b) for s, b in originals if not (s in seen or seen.add(s))]  # type: ignore[func-returns-value]
-    seen.clear()
-    unique_t = [(s, b) for s, b in templates if not (s in seen or seen.add(s))]  # type: ignore[func-returns-value]
-    return unique, joint, unique_t
+    return _first_of_each(originals), joint, _first_of_each(templates)
+
+
+def _first_of_each(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Each story once, with the reporter of its first appearance, in order."""
+    first: dict[str, str] = {}
+    for story, by in pairs:
+        first.setdefault(story, by)
+    return list(first.items())
 
 
 def new_title(rng: random.Random, title: str, unit: str) -> str:
