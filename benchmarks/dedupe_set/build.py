@@ -138,7 +138,7 @@ def build_mail(item: Item, labelled: LabelledSet) -> BuiltMail:
     else:
         body, files = own_body(item), attachments(item, sent)
     in_reply_to = ""
-    if item.wrap == "reply" and quoted is not None:
+    if item.wrap in ("reply", "answer") and quoted is not None:
         in_reply_to = f"<{digest(quoted.id + 'ask', 12)}.{office_reply_time(quoted):%s}" \
                       f".Coremail.{MAILBOX}>"
     r = item.reporter

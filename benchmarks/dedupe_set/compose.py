@@ -25,10 +25,50 @@ def pick(item_id: str, salt: str, options: int) -> int:
 
 
 def paragraphs(item: Item) -> list[str]:
+    """The item's text: its story after edits, paragraphs reordered (`reorder`: a rotation,
+    or of the sentences when there are fewer than three paragraphs) and cut (`cut`: whole
+    sentences from the start up to 60-70 % of the characters)."""
     out = list(item.story.paragraphs)
     for old, new in item.edits:
         out = [p.replace(old, new) for p in out]
-    return [p for p in out if p]  # an edit may drop a whole paragraph
+    out = [p for p in out if p]  # an edit may drop a whole paragraph
+    if "reorder" in item.formats:
+        out = _reordered(item, out)
+    if "cut" in item.formats:
+        out = _cut(item, out)
+    return out
+
+
+def _sentences(paragraph: str) -> list[str]:
+    return [s + "。" for s in paragraph.split("。") if s]
+
+
+def _reordered(item: Item, paras: list[str]) -> list[str]:
+    if len(paras) < 3:
+        paras = [s for p in paras for s in _sentences(p)]
+    if len(paras) < 2:
+        return paras
+    shift = 1 + pick(item.id, "reorder", len(paras) - 1)
+    return paras[shift:] + paras[:shift]
+
+
+def _cut(item: Item, paras: list[str]) -> list[str]:
+    total = sum(len(p) for p in paras)
+    goal = total * (60 + pick(item.id, "cut", 11)) / 100
+    kept: list[str] = []
+    size = 0
+    for paragraph in paras:
+        sentences: list[str] = []
+        for sentence in _sentences(paragraph):
+            if size >= goal:
+                break
+            sentences.append(sentence)
+            size += len(sentence)
+        if sentences:
+            kept.append("".join(sentences))
+        if size >= goal:
+            break
+    return kept
 
 
 def signature(item: Item) -> str:
@@ -60,9 +100,18 @@ def article_text(item: Item) -> str:
 
 def signature_block(item: Item) -> str:
     r = item.reporter
-    forms = (f"{r.unit} 信息员 {r.name} 电话：{r.phone}",
-             f"{r.unit}  {r.name}\n电话：{r.phone}",
-             f"{r.name}\n{r.unit}\n联系电话：{r.phone}")
+    if item.sign == "full":  # the block a mail program appends: several lines
+        forms = (f"--\n{r.name}\n永宁县自然资源局{r.unit}\n地址：永宁县杨和镇纳家户路88号\n"
+                 f"电话：0951-8011234  手机：{r.phone}\n邮编：750100",
+                 f"————————————\n信息员：{r.name}\n单位：{r.unit}\n手机：{r.phone}\n"
+                 f"邮箱：{r.address}",
+                 f"{r.unit}\n{r.name}（信息员）\n{r.phone}\n"
+                 f"{item.received_at.year}年{item.received_at.month}月"
+                 f"{item.received_at.day}日")
+    else:
+        forms = (f"{r.unit} 信息员 {r.name} 电话：{r.phone}",
+                 f"{r.unit}  {r.name}\n电话：{r.phone}",
+                 f"{r.name}\n{r.unit}\n联系电话：{r.phone}")
     return forms[pick(item.id, "sign", len(forms))]
 
 
@@ -116,6 +165,8 @@ def subject(item: Item, quoted: Item | None) -> str:
     if item.wrap == "reply" and quoted is not None:
         office = REPLY_PREFIX["coremail126"] + plain_subject(quoted)
         return REPLY_PREFIX[item.reporter.client] + office
+    if item.wrap == "answer" and quoted is not None and not item.title:
+        return REPLY_PREFIX[item.reporter.client] + plain_subject(quoted)
     return plain_subject(item)
 
 
@@ -177,6 +228,10 @@ def office_reply_time(quoted: Item) -> datetime:
 def wrapped_body(item: Item, quoted: Item, quoted_body: str) -> str:
     """A forward or reply of `quoted` as the item's client writes it."""
     client, r, q = item.reporter.client, item.reporter, quoted.reporter
+    if item.wrap == "answer":  # the unit's own report on top, the office's request below
+        header = quote_header(client, q.name, q.address, quoted.received_at,
+                              f"{r.name} <{r.address}>", plain_subject(quoted), reply=True)
+        return f"{own_body(item)}\n\n{header}{quote_lines(client, quoted_body)}"
     note = item.greet or ("请审核。" if item.wrap == "forward" else "已按要求补充，请查收。")
     sign = signature_block(item)
     replying = item.wrap == "reply"

@@ -16,12 +16,20 @@ HERE = Path(__file__).resolve().parent
 CST = timezone(timedelta(hours=8), "CST")
 
 DUPLICATE_KINDS = ("resend", "forward", "reply", "retitle", "reformat", "edit", "joint",
-                   "to-docx", "to-body", "pdf", "txt")
-DISTINCT_KINDS = ("original", "template", "related", "follow-up", "late-original")
+                   "to-docx", "to-body", "pdf", "txt",
+                   # variant C on: paragraphs in another order, the first 60-70 % only,
+                   # a new title with greeting and signature block, a copy of one issue
+                   # of a series
+                   "reorder", "cut", "resign", "series-copy")
+DISTINCT_KINDS = ("original", "template", "related", "follow-up", "late-original",
+                  # variant C on: one issue of a templated series (daily log, ten-day
+                  # report, weekly patrol); a unit's reply with its own new report on top
+                  # of the office's quoted request
+                  "series", "answer")
 BODIES = ("text", "note", "detail", "empty")
 ATTACHMENTS = ("docx", "scan", "pdf", "txt", "doc", "jpg")
-FORMATS = ("halfwidth", "fullwidth", "spaces", "merge", "split", "noindent")
-WRAPS = ("forward", "reply")
+FORMATS = ("halfwidth", "fullwidth", "spaces", "merge", "split", "noindent", "reorder", "cut")
+WRAPS = ("forward", "reply", "answer")
 
 
 class DataError(ValueError):
@@ -76,6 +84,7 @@ class LabelledSet:
     variant: str
     items: tuple[Item, ...]
     by_id: dict[str, Item] = field(repr=False)
+    batch_days: int = 0  # the pipeline reads the mailbox every this many days (0: once)
 
 
 def variants() -> list[str]:
@@ -91,8 +100,13 @@ def load_reporters(path: Path = HERE / "reporters.toml") -> dict[str, Reporter]:
     return {key: Reporter(key=key, **value) for key, value in _read(path)["reporters"].items()}
 
 
-def load_stories(folder: Path) -> dict[str, Story]:
-    stories = {key: Story(key, value["title"], tuple(value["paragraphs"]))
+def load_stories(folder: Path, include: tuple[str, ...] = ()) -> dict[str, Story]:
+    """A variant's stories and family instances, plus those of the variants it includes
+    (`stories_from` in items.toml: a later variant retells earlier news in new forms)."""
+    stories: dict[str, Story] = {}
+    for other in include:
+        stories.update(load_stories(HERE / other))
+    stories |= {key: Story(key, value["title"], tuple(value["paragraphs"]))
                for key, value in _read(folder / "stories.toml")["stories"].items()}
     families = _read(folder / "families.toml")["families"] if (
         folder / "families.toml").is_file() else {}
@@ -179,7 +193,9 @@ def load_set(variant: str = "A") -> LabelledSet:
     if not (folder / "items.toml").is_file():
         raise DataError(f"no variant {variant!r}; there are: {', '.join(variants())}")
     data = _read(folder / "items.toml")
-    reporters, stories = load_reporters(), load_stories(folder)
+    reporters = load_reporters()
+    stories = load_stories(folder, tuple(data.get("stories_from", ())))
     items = [_item(dict(raw), data["year"], reporters, stories) for raw in data["items"]]
     items.sort(key=lambda item: item.received_at)
-    return LabelledSet(variant.upper(), tuple(items), _check(items))
+    return LabelledSet(variant.upper(), tuple(items), _check(items),
+                       int(data.get("batch_days", 0)))

@@ -49,8 +49,13 @@ def initial_title(title: str) -> str:
 
 
 def _detail(match: Match) -> dict[str, Any]:
-    return {"title": match.title, "content": match.content, "specifics": match.numbers,
-            "specifics_bonus": match.bonus}
+    """Why, in numbers and words: the part scores and the sentences found in both (the
+    new item's, then the matched item's; see dedupe/passages)."""
+    detail: dict[str, Any] = {"title": match.title, "content": match.content,
+                              "specifics": match.numbers, "specifics_bonus": match.bonus}
+    if match.overlap is not None and match.overlap.pairs:
+        detail.update(match.overlap.detail())
+    return detail
 
 
 class Dedupe:
@@ -62,11 +67,12 @@ class Dedupe:
         """Index a new submission and give it (and the later items it precedes) a verdict."""
         me = index.load_submission(session, submission_pk)
         normalized = normalize(item.title, item.body, item.attachment_texts, item.content)
-        sketched = sketch(normalized.title, normalized.content, item.content_sketch)
+        sketched = sketch(normalized.title, normalized.content, item.content_sketch,
+                          normalized.sentences)
         keys = sketched.keys
         index.save_index(session, submission_pk, me.received_at, normalized, sketched)
         features = Features(normalized.title, normalized.content, normalized.source,
-                            normalized.numbers, sketched.minhash)
+                            normalized.numbers, sketched.minhash, normalized.sentences)
         me = replace(me, features=features)
         if me.followup is not None:
             self._link_initial(session, me, item.title, keys)

@@ -70,7 +70,9 @@ def save_index(session: Session, submission_id: int, received_at: datetime,
     keys = sketch.keys
     connection.execute(_INSERT_TEXT, {
         "submission_id": submission_id, "received_at": received_at,
-        "title": normalized.title, "content": normalized.content,
+        "title": normalized.title,
+        "content": "\n".join(normalized.sentences) if normalized.sentences
+        else normalized.content,
         "source": normalized.source, "numbers": " ".join(sorted(normalized.numbers)),
         "minhash": sketch.minhash})
     if keys:
@@ -125,9 +127,10 @@ _STORED_COLUMNS = (
 
 def _stored(row: Any) -> Stored:
     received_at = row.received_at
-    features = Features(row.title, row.content, row.source,
+    sentences = tuple(row.content.split("\n"))  # stored cut at sentence ends
+    features = Features(row.title, "".join(sentences), row.source,
                         frozenset(row.numbers.split()) if row.numbers else frozenset(),
-                        bytes(row.minhash))
+                        bytes(row.minhash), sentences)
     return Stored(row.id, row.number, received_at, row.status, row.duplicate_of_id,
                   row.followup, row.priority, row.review, features)
 

@@ -16,6 +16,8 @@ shingles at once.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +25,8 @@ import numpy as np
 CONTENT_BANDS, CONTENT_ROWS = 32, 3
 TITLE_BANDS, TITLE_ROWS = 8, 2
 MINHASH_CHARS = 1500  # the start of an item decides its candidates
+SENTENCE_KEYS = 6        # sentence keys an item is indexed under
+SENTENCE_KEY_CHARS = 16  # compacted characters of a sentence with a key
 _MASK63 = (1 << 63) - 1
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _GENERATOR = np.random.Generator(np.random.PCG64(20190509))  # fixed: keys must stay stable
@@ -93,14 +97,30 @@ def content_sketch(text: str) -> Sketch:
                   values.astype("<u4").tobytes())
 
 
-def sketch(title: str, content: str, content_part: Sketch | None = None) -> Sketch:
+def sentence_keys(sentences: Sequence[str]) -> list[int]:
+    """A key for each of a few of an item's sentences: those of `SENTENCE_KEY_CHARS` or
+    more, sentences with figures first (the issue of a series is told apart by them), then
+    by a stable hash (a bottom-k sample: a copy cut to its first part or with its
+    paragraphs reordered still shares some with its original). They find an original among
+    its series' look-alikes, whose band keys are shared by dozens of issues."""
+    ranked = sorted((not any(ch.isdigit() for ch in s), _stable(s), s)
+                    for s in set(sentences) if len(s) >= SENTENCE_KEY_CHARS)
+    return [_signed(hashed ^ 0x5E17E9CE) for _, hashed, _ in ranked[:SENTENCE_KEYS]]
+
+
+def _stable(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+
+
+def sketch(title: str, content: str, content_part: Sketch | None = None,
+           sentences: Sequence[str] = ()) -> Sketch:
     """The LSH keys and the MinHash of an item (`content_part`: content_sketch(content),
-    when already computed)."""
+    when already computed), with its sentence keys."""
     if content_part is None or not content:
         content_part = content_sketch(content or title)
     keys = content_part.keys + _band_keys(minhash(shingles(title, 2), _TITLE_COEFFICIENTS),
                                           TITLE_BANDS, TITLE_ROWS, salt=2)
-    return Sketch(keys, content_part.minhash)
+    return Sketch(keys + sentence_keys(sentences), content_part.minhash)
 
 
 def band_keys(title: str, content: str) -> list[int]:

@@ -17,6 +17,7 @@ the pair *suspected* but never, alone, an automatic duplicate.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,6 +25,7 @@ from functools import cached_property
 from rapidfuzz import fuzz
 
 from mailroom.dedupe.normalize import MIN_PIECE, trigrams
+from mailroom.dedupe.passages import SentenceOverlap, sentence_overlap
 from mailroom.dedupe.signature import similarity
 
 MIN_TITLE_ONLY = 6        # compacted title characters before a title alone may match
@@ -35,6 +37,15 @@ TITLE_WEIGHT = 0.15       # share of the title in a content match
 SPECIFICS_BONUS = 10.0    # points added when all specifics agree (the same event retold)
 MIN_SHARED_FOR_BONUS = 3  # specifics both must share before they add anything
 CONTAINED_GATE = 0.6      # see content_similarity
+CORRECTION_TEXT = 95.0    # whole-text score from which a few changed figures are corrections
+CORRECTION_VALUES = 2     # … at most this many on either side, none a date or a place
+CORRECTION_PENALTY = 3.0  # … points each
+MIN_SHARED_CHARS = 60     # sentence matching: shared characters before it says anything
+FULL_COVERAGE = 0.5       # … share of the longer text below which the score is reduced
+CONTAINED_COVERAGE = 0.85  # … below it, the shorter is a cut-down copy (specifics: subset)
+
+
+_DATE_NUMBER = re.compile(r"(\d+)(?=[年月日号时])")
 
 
 @dataclass(frozen=True)
@@ -46,10 +57,17 @@ class Features:
     source: str
     numbers: frozenset[str]
     minhash: bytes = b""  # dedupe/signature: lets a costly containment check be skipped
+    sentences: tuple[str, ...] = ()  # the content cut at sentence ends
 
     @cached_property
     def grams(self) -> set[str]:
         return trigrams(self.content)
+
+    @cached_property
+    def dates(self) -> frozenset[str]:
+        """Numbers that are part of a date or time (7月5日, 17时): where issues of a
+        series differ, never a figure corrected in a re-sent copy."""
+        return frozenset(m.lstrip("0") or "0" for m in _DATE_NUMBER.findall(self.content))
 
 
 @dataclass(frozen=True)
@@ -60,6 +78,7 @@ class Match:
     content: float | None
     numbers: float | None  # Jaccard of the specifics, when compared
     bonus: float = 0.0     # points the agreeing specifics added (never an automatic duplicate)
+    overlap: SentenceOverlap | None = None  # the sentences found in both (dedupe/passages)
 
 
 def content_similarity(a: str, b: str, jaccard: float | None = None,
@@ -91,22 +110,64 @@ def _containment_bound(jaccard: float, share: float) -> float:
     return generous * (1 + 1 / share) / (1 + generous)
 
 
-def number_agreement(a: frozenset[str], b: frozenset[str]) -> float | None:
+def number_agreement(a: frozenset[str], b: frozenset[str], contained: bool = False
+                     ) -> float | None:
+    """Jaccard of the specifics; for a cut-down copy (`contained`), the share of the
+    smaller set found in the larger: the copy lost some of the original's figures, it
+    changed none."""
     if len(a) < MIN_NUMBERS or len(b) < MIN_NUMBERS:
         return None
-    return len(a & b) / len(a | b)
+    shared = len(a & b)
+    return shared / min(len(a), len(b)) if contained else shared / len(a | b)
+
+
+def sentence_score(overlap: SentenceOverlap) -> float:
+    """How much of the shorter text the longer repeats, sentence by sentence (order and
+    truncation do not matter): the share of its characters in sentences found near-verbatim,
+    specifics equal, in the other; less when that is a small part of the longer one or of
+    too few characters to tell."""
+    if overlap.shared_chars < MIN_SHARED_CHARS:
+        return 0.0
+    score = 100 * overlap.containment
+    if overlap.coverage < FULL_COVERAGE:
+        score *= 0.7 + 0.3 * overlap.coverage / FULL_COVERAGE
+    return score
+
+
+def specifics_penalty(new: Features, old: Features, agreement: float,
+                      content: float | None) -> float:
+    """Points taken as the specifics differ; a corrected figure or two in an otherwise
+    identical text (以此稿为准) costs little — unless it is a date or a place, which is
+    what tells the issues of a series apart."""
+    full: float = NUMBER_PENALTY * (1 - agreement) ** NUMBER_CURVE
+    if content is None or content < CORRECTION_TEXT:
+        return full
+    gone, added = old.numbers - new.numbers, new.numbers - old.numbers
+    changed = gone | added
+    if (len(gone) > CORRECTION_VALUES or len(added) > CORRECTION_VALUES
+            or any(not value[0].isdigit() for value in changed)
+            or changed & (new.dates | old.dates)):
+        return full
+    return min(full, CORRECTION_PENALTY * max(len(gone), len(added)))
 
 
 def compare(new: Features, old: Features) -> Match:
     """How much `new` repeats `old`, and through which part."""
     title = float(fuzz.ratio(new.title, old.title)) if new.title and old.title else 0.0
-    numbers = number_agreement(new.numbers, old.numbers)
+    overlap = None
+    contained = False
     if len(new.content) >= MIN_PIECE and len(old.content) >= MIN_PIECE:
         jaccard = (similarity(new.minhash, [old.minhash])[0]
                    if new.minhash and old.minhash else None)
-        content = content_similarity(new.content, old.content, jaccard,
-                                     lambda: (new.grams, old.grams))
-        score = max(content, (1 - TITLE_WEIGHT) * content + TITLE_WEIGHT * title)
+        whole = content_similarity(new.content, old.content, jaccard,
+                                   lambda: (new.grams, old.grams))
+        # a whole-text score this high decides alone: equal sentences suffice for the detail
+        overlap = sentence_overlap(new.sentences, old.sentences, whole < CORRECTION_TEXT)
+        by_sentence = sentence_score(overlap)
+        best = max(whole, by_sentence)
+        content: float | None = best
+        contained = by_sentence > whole and overlap.coverage < CONTAINED_COVERAGE
+        score = max(best, (1 - TITLE_WEIGHT) * best + TITLE_WEIGHT * title)
         attachment = "attachment" in new.source or "attachment" in old.source
         part = "attachment" if attachment else "content"
     else:
@@ -114,15 +175,17 @@ def compare(new: Features, old: Features) -> Match:
         short_title = min(len(new.title), len(old.title)) < MIN_TITLE_ONLY
         score = 0.0 if short_title else min(title, TITLE_ONLY_CAP)
         part = "title"
+    numbers = number_agreement(new.numbers, old.numbers, contained)
     bonus = 0.0
+    score = float(score)
     if numbers is not None:
-        score -= NUMBER_PENALTY * (1 - numbers) ** NUMBER_CURVE
+        score -= specifics_penalty(new, old, numbers, content)
         shared = len(new.numbers & old.numbers)
         if content is not None and shared >= MIN_SHARED_FOR_BONUS and numbers > 0.5:
             bonus = SPECIFICS_BONUS * (numbers - 0.5) / 0.5
             score += bonus
     return Match(round(min(max(score, 0.0), 100.0), 1), part, title, content, numbers,
-                 round(bonus, 1))
+                 round(bonus, 1), overlap)
 
 
 def status_for(score: float, duplicate_threshold: float, suspect_threshold: float,
