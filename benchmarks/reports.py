@@ -13,10 +13,11 @@ PostgreSQL server is started (as the tests do: tests/support/postgres.py) and st
 Timed, as `report monthly --month 2019-12` (the month with the longest year-to-date
 累计得分) and `report annual --year 2019` (as of 2020-01-05: all twelve months) do it:
 load the records, build, render, in each format of --formats (default: all); best of
---repeat runs, wall and CPU time. Targets: monthly JSON <= 0.5 s, annual JSON <= 2 s on
-SQLite and PostgreSQL, peak RSS <= 300 MB, the time growing at most linearly with the
-items (10k vs 100k are printed side by side). The XLSX and DOCX renderers take seconds to
-minutes at this size (1,100 reporters): `--formats json,text,csv,html` leaves them out.
+--repeat runs, wall and CPU time. Targets: monthly JSON <= 0.5 s, annual JSON <= 2 s,
+XLSX <= 2 s each, DOCX monthly <= 2 s and annual <= 5 s (1,100 reporters), on SQLite and
+PostgreSQL, peak RSS <= 300 MB, the time growing at most linearly with the items (10k vs
+100k are printed side by side). Only the formats measured are checked:
+`--formats docx,xlsx` times the Office renderers alone.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ STATUSES = [("counted", 80), ("suspected", 5), ("duplicate", 10), ("rejected", 3
 BATCH = 5000
 MONTHLY_AS_OF = datetime(2019, 12, 28, 1, 0, tzinfo=UTC)
 ANNUAL_AS_OF = datetime(2020, 1, 5, 1, 0, tzinfo=UTC)
+TARGETS = {"monthly json": 0.5, "annual json": 2.0, "monthly xlsx": 2.0, "annual xlsx": 2.0,
+           "monthly docx": 2.0, "annual docx": 5.0}  # wall seconds, the formats measured
 
 
 def unit_name(index: int) -> str:
@@ -241,10 +244,11 @@ def main() -> int:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak RSS {peak:.0f} MiB (whole run, store building included); load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    ok = all(results[c]["monthly json"][0] <= 0.5 and results[c]["annual json"][0] <= 2.0
-             for c in columns) and peak <= 300
-    print("targets (wall: monthly json <= 0.5 s, annual json <= 2 s; RSS <= 300 MiB):",
-          "met" if ok else "NOT met")
+    targets = {key: limit for key, limit in TARGETS.items() if key in keys}
+    ok = all(results[c][key][0] <= limit for c in columns for key, limit in targets.items()) \
+        and peak <= 300
+    print(f"targets (wall: {', '.join(f'{k} <= {v:g} s' for k, v in targets.items())}; "
+          "RSS <= 300 MiB):", "met" if ok else "NOT met")
     return 0 if ok else 1
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from typing import Any
@@ -19,6 +20,8 @@ from mailroom.reports.render import RENDERERS
 from mailroom.reports.render_docx import render_docx
 from mailroom.reports.render_html import render_html
 from mailroom.reports.render_xlsx import render_xlsx
+from mailroom.reports.table import annual_unit_table
+from mailroom.reports.table import reporter_table as reporter_table_of
 from mailroom.reports.values import (
     AdoptedItem,
     AnnualReport,
@@ -437,3 +440,50 @@ def test_renderers_table_has_the_three_formats(fmt: str) -> None:
             assert data.startswith(b"<!DOCTYPE html>")
         else:
             assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None
+
+
+# ---- a city's summary ------------------------------------------------------------------
+
+def city_year(units: int = 300, reporters: int = 1100) -> AnnualReport:
+    """A city-sized annual summary, every row's values its own (the DOCX table copies one
+    painted row for the others: a copy must not keep its model's text)."""
+    lines = tuple(
+        AnnualUnitLine(f"第{i + 1:03d}单位", tally(i % 17, i % 5, i % 3, i % 2,
+                                                 {CHANNELS[i % 7]: i % 11}, i % 4, i / 4),
+                       36 + i % 13, i + 1, ("2019-03",) if i % 6 == 0 else ())
+        for i in range(units))
+    people = tuple(
+        ReporterLine(f"信息员{i}", f"r{i}@example.cn",
+                     f"第{i % units + 1:03d}单位" if i % 9 else None,
+                     tally(i % 13, i % 3, 0, i % 2, {CHANNELS[i % 5]: i % 7}, score=i / 2), i + 1)
+        for i in range(reporters))
+    return replace(year(), units=lines, reporters=people,
+                   totals=sum_tallies([u.tally for u in lines], 7), unassigned=7)
+
+
+def test_city_sized_annual_reads_back_row_for_row() -> None:
+    r = city_year()
+    units_table, reporter_table = annual_unit_table(r), reporter_table_of(r)
+    doc = Document(io.BytesIO(render_docx(r)))
+    units, reporters = (  # read with lxml: python-docx's row.cells is slow at this size
+        [["".join(t.text or "" for t in tc.iter(qn("w:t"))) for tc in tr.iter(qn("w:tc"))]
+         for tr in table._tbl.iter(qn("w:tr"))] for table in doc.tables)
+    assert len(units) == 1 + 300 + 1 and len(reporters) == 1 + 1100
+    assert units[1:-1] == [units_table.texts(row) for row in units_table.rows]
+    assert units[-1][1] == "合计" and units_table.total is not None
+    assert units[-1] == units_table.texts(units_table.total)
+    assert reporters[1:] == [reporter_table.texts(row) for row in reporter_table.rows]
+    rows = doc.tables[0].rows
+    first, copied, before, total = rows[1], rows[2], rows[-2], rows[-1]
+    assert all(run.bold for cell in total.cells for run in cell.paragraphs[0].runs)
+    assert not any(run.bold for cell in before.cells for run in cell.paragraphs[0].runs)
+    assert before.cells[0].paragraphs[0].paragraph_format.keep_with_next
+    for row in (first, copied):
+        assert not row.cells[0].paragraphs[0].paragraph_format.keep_with_next
+        assert row.cells[1].paragraphs[0].alignment == 0  # left, the unit
+    workbook = load_workbook(io.BytesIO(render_xlsx(r)), read_only=True)
+    unit_rows, reporter_rows = (list(ws.iter_rows(values_only=True)) for ws in workbook)
+    workbook.close()
+    assert len(unit_rows) == 2 + 300 and len(reporter_rows) == 2 + 1100
+    assert list(reporter_rows[-1][:4]) == [1100, "信息员1099", "r1099@example.cn", "第200单位"]
+    assert list(unit_rows[-1][:2]) == [300, "第300单位"]

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from copy import deepcopy
+from functools import cache
 
 from docx import Document
 from docx.document import Document as DocumentObject
@@ -22,6 +24,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.table import CT_Row, CT_Tbl
+from docx.oxml.text.run import CT_R
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Cm, Pt, Twips
 from docx.table import _Cell
@@ -170,8 +173,16 @@ def _fonts(rpr: BaseOxmlElement, east: str, size: float, bold: bool = False) -> 
 def _run(p: Paragraph, text: str, east: str = BODY, size: float = BODY_PT,
          bold: bool = False) -> Run:
     run = p.add_run(text)
-    _fonts(run._r.get_or_add_rPr(), east, size, bold)
+    run._r.insert(0, deepcopy(_run_properties(east, size, bold)))
     return run
+
+
+@cache
+def _run_properties(east: str, size: float, bold: bool) -> BaseOxmlElement:
+    """A run's rPr, made once: `_fonts` per run made the adopted titles slow."""
+    rpr = OxmlElement("w:rPr")
+    _fonts(rpr, east, size, bold)
+    return rpr
 
 
 def _heading_title(doc: DocumentObject, text: str) -> None:
@@ -217,10 +228,14 @@ def _item(doc: DocumentObject, number: str, title: str, channels: str, star: str
 
 
 def _table(doc: DocumentObject, table: Table) -> None:
+    """The table, its header row repeated on every page. A body row is painted once
+    through python-docx and then copied: walking `t.rows` / `row.cells` and setting a
+    cell's properties one by one is quadratic in the rows and slow per cell (a city's
+    1,100 officers took minutes)."""
     usable = PAGE_W - 2 * MARGIN_LR
     widths = [Twips(w) for w in shares(table, int(usable / 635), cap=22, least=7)]
     rows = [*table.rows, *([table.total] if table.total else [])]
-    t = doc.add_table(rows=1 + len(rows), cols=len(table.columns))
+    t = doc.add_table(rows=1, cols=len(table.columns))
     t.style = doc.styles["Table Grid"]
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     t.autofit = False
@@ -232,17 +247,32 @@ def _table(doc: DocumentObject, table: Table) -> None:
     _repeat_header(header._tr)
     for j, column in enumerate(table.columns):
         _cell(header.cells[j], column.lines(), widths[j], "center", bold=True, shade=True)
+    aligns = ["left" if column.kind == "text" else "center" for column in table.columns]
+    plain: CT_Row | None = None  # the first body row that is neither 合计 nor before it
     for i, row in enumerate(rows, start=1):
         texts = table.texts(row)
         total = table.total is not None and i == len(rows)
         before_total = table.total is not None and i == len(rows) - 1
-        _no_split(t.rows[i]._tr)
-        for j, column in enumerate(table.columns):
-            align = "left" if column.kind == "text" else "center"
-            cell = t.rows[i].cells[j]
-            _cell(cell, [texts[j]], widths[j], align, bold=total)
+        if plain is not None and not (total or before_total):
+            t._tbl.append(_copied(plain, texts))
+            continue
+        added = t.add_row()
+        _no_split(added._tr)
+        for cell, text, width, align in zip(added.cells, texts, widths, aligns, strict=True):
+            _cell(cell, [text], width, align, bold=total)
             # the 合计 row never starts a page alone
             cell.paragraphs[0].paragraph_format.keep_with_next = before_total
+        if not (total or before_total):
+            plain = added._tr
+
+
+def _copied(tr: CT_Row, texts: Sequence[str]) -> CT_Row:
+    """A copy of a painted body row (one run a cell) holding `texts`."""
+    copy = deepcopy(tr)
+    runs: list[CT_R] = copy.xpath("./w:tc/w:p/w:r")
+    for run, text in zip(runs, texts, strict=True):
+        run.text = text
+    return copy
 
 
 def _cell(cell: _Cell, lines: Sequence[str], width: Twips, align: str, bold: bool = False,

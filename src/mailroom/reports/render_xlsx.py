@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import io
 import zipfile
+from copy import copy
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from mailroom.reports.ooxml import fixed, utc_naive
 from mailroom.reports.table import (
+    Column,
     Table,
     adopted_table,
     annual_unit_table,
@@ -62,6 +66,15 @@ def render_xlsx(report: MonthlyReport | AnnualReport) -> bytes:
     return fixed(buf.getvalue(), report.as_of)
 
 
+def _body_style(cell: Cell, column: Column) -> None:
+    cell.font = Font(name=FONT, size=11)
+    cell.border = _BORDER
+    cell.alignment = Alignment(
+        horizontal="left" if column.kind == "text" and column.key != "instructed"
+        else "center",
+        vertical="center", wrap_text=column.kind == "text")
+
+
 def _height(lines: int) -> float:
     """Points for a row of `lines` lines of 11 pt text: spreadsheet programs do not grow a
     row to its wrapped text by themselves."""
@@ -94,6 +107,7 @@ def _sheet(ws: Worksheet, name: str, title: str, table: Table) -> None:
         ws.column_dimensions[get_column_letter(j)].width = widths[j - 1]
     ws.row_dimensions[2].height = _height(max(
         str(ws.cell(row=2, column=j).value).count("\n") + 1 for j in range(1, ncol + 1)))
+    styles: list[StyleArray] = []  # each column's, from the first row
     for i, row in enumerate(table.rows, start=3):
         ws.row_dimensions[i].height = _height(max(
             (-(-display_width(text(c, v)) // (w - 2)) for c, v, w in zip(
@@ -101,12 +115,11 @@ def _sheet(ws: Worksheet, name: str, title: str, table: Table) -> None:
         for j, (column, value) in enumerate(zip(table.columns, row, strict=True), start=1):
             shown = text(column, value) if column.kind == "mark" else value
             cell = ws.cell(row=i, column=j, value=shown)
-            cell.font = Font(name=FONT, size=11)
-            cell.border = _BORDER
-            cell.alignment = Alignment(
-                horizontal="left" if column.kind == "text" and column.key != "instructed"
-                else "center",
-                vertical="center", wrap_text=column.kind == "text")
+            if len(styles) < j:
+                _body_style(cell, column)
+                styles.append(cell._style)
+            else:  # as openpyxl copies a cell's style; assigning a Font hashes it each time
+                cell._style = copy(styles[j - 1])
     last = get_column_letter(ncol)
     ws.freeze_panes = "C3"
     ws.auto_filter.ref = f"A2:{last}{max(2, len(table.rows) + 2)}"
