@@ -11,6 +11,7 @@ member's."""
 
 from __future__ import annotations
 
+import gc
 import io
 from collections.abc import Sequence
 from copy import deepcopy
@@ -66,6 +67,10 @@ def render_docx(report: MonthlyReport | AnnualReport) -> bytes:
     props.comments = props.keywords = props.subject = props.category = ""
     buf = io.BytesIO()
     doc.save(buf)
+    # python-docx's package graph is full of reference cycles: a city-sized document held
+    # until some later collection costs a few hundred MB, so free it now
+    del doc, props
+    gc.collect()
     return fixed(buf.getvalue(), report.as_of)
 
 
