@@ -31,6 +31,7 @@ from mailroom.reports.values import (
     Tally,
     UnitLine,
 )
+from mailroom.sample.reports import total
 
 CST = timezone(timedelta(hours=8))
 CHANNELS = ("县政府网站", "银川市级", "自治区级", "国家级", "媒体", "学习强国", "宁夏日报")
@@ -48,16 +49,7 @@ def tally(counted: int = 0, duplicates: int = 0, suspected: int = 0, rejected: i
 
 
 def sum_tallies(tallies: list[Tally], extra_submitted: int = 0) -> Tally:
-    return Tally(
-        submitted=sum(t.submitted for t in tallies) + extra_submitted,
-        counted=sum(t.counted for t in tallies),
-        duplicates=sum(t.duplicates for t in tallies),
-        suspected=sum(t.suspected for t in tallies),
-        rejected=sum(t.rejected for t in tallies),
-        adopted=sum(t.adopted for t in tallies),
-        adoptions={ch: sum(t.adoptions[ch] for t in tallies) for ch in CHANNELS},
-        instructions=sum(t.instructions for t in tallies),
-        score=sum(t.score for t in tallies))
+    return total(tallies, extra_submitted, CHANNELS)
 
 
 def month(rejected: int = 1, bureau: str = "永宁县自然资源局") -> MonthlyReport:

@@ -38,7 +38,9 @@ def tally(counted: int = 0, duplicates: int = 0, suspected: int = 0, rejected: i
                  adoptions=per, instructions=instructions, score=score)
 
 
-def total(tallies: list[Tally], unassigned: int = 0) -> Tally:
+def total(tallies: list[Tally], unassigned: int = 0,
+          channels: tuple[str, ...] = CHANNELS) -> Tally:
+    """The bureau's tally: the units' summed, `unassigned` items added to `submitted`."""
     return Tally(
         submitted=sum(t.submitted for t in tallies) + unassigned,
         counted=sum(t.counted for t in tallies),
@@ -46,7 +48,7 @@ def total(tallies: list[Tally], unassigned: int = 0) -> Tally:
         suspected=sum(t.suspected for t in tallies),
         rejected=sum(t.rejected for t in tallies),
         adopted=sum(t.adopted for t in tallies),
-        adoptions={ch: sum(t.adoptions[ch] for t in tallies) for ch in CHANNELS},
+        adoptions={ch: sum(t.adoptions[ch] for t in tallies) for ch in channels},
         instructions=sum(t.instructions for t in tallies),
         score=sum(t.score for t in tallies))
 
