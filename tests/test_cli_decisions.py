@@ -175,6 +175,23 @@ def test_an_adoption_is_refused_twice_and_nothing_changes(
     assert [d["action"] for d in view["decisions"]] == ["adopt"]  # type: ignore[index,union-attr]
 
 
+def test_an_adoption_made_at_the_same_moment_elsewhere_is_one_line(
+        config: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two clerks adopting one item by one channel at once: the check passes in both, the
+    database's unique constraint refuses the second insert. One line, no traceback."""
+    mailroom(capsys, config, "adopt", "201905-0001", "--channel", "县政府网站")
+    monkeypatch.setattr(Decisions, "_adoptions", lambda self, session, item: {})  # the race
+    code, out, err = run(capsys, "--config", str(config), "adopt", "201905-0001",
+                         "--channel", "县政府网站")
+    assert code == 1 and out == ""
+    assert err.startswith("mailroom: the database refused the change") and \
+        err.count("\n") == 1 and "Traceback" not in err, err
+    monkeypatch.undo()
+    view = shown(capsys, config, "201905-0001")
+    assert [d["action"] for d in view["decisions"]] == ["adopt"]  # type: ignore[index,union-attr]
+
+
 def test_show_gives_the_item_with_everything_about_it(
         config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     mailroom(capsys, config, "adopt", "201905-0001", "--channel", "县政府网站", "--note", "头条")

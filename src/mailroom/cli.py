@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from mailroom import __version__, cli_decisions, daemon, health, importing, listing, officers
 from mailroom.app import App
@@ -271,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _failed(exc)
     try:
         return COMMANDS[args.command](app, args)
-    except (UsageError, MailroomError, OperationalError, OSError) as exc:
+    except (UsageError, MailroomError, OperationalError, IntegrityError, OSError) as exc:
         return _failed(exc, app)
     except KeyboardInterrupt:
         return 1
@@ -289,6 +289,10 @@ def _failed(exc: Exception, app: App | None = None) -> int:
         where = app.engine.url.render_as_string(hide_password=True) if app else "the database"
         print(f"mailroom: cannot use {where}: {_reason(exc)}", file=sys.stderr)
         return 1
+    if isinstance(exc, IntegrityError):  # a check passed here, another process won the race
+        print(f"mailroom: the database refused the change (another process made a conflicting "
+              f"one at the same moment; look again and retry): {_reason(exc)}", file=sys.stderr)
+        return 1
     if isinstance(exc, ConfigError):
         print(f"mailroom: config error: {exc}", file=sys.stderr)
         return 2
@@ -299,7 +303,7 @@ def _failed(exc: Exception, app: App | None = None) -> int:
 def _reason(exc: Exception) -> str:
     """What went wrong, in one line: a driver's message without SQLAlchemy's SQL and
     background lines; a file system error with its path."""
-    if isinstance(exc, OperationalError):
+    if isinstance(exc, (OperationalError, IntegrityError)):
         return (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
