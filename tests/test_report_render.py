@@ -377,6 +377,23 @@ def test_docx_monthly_reads_back_as_the_values() -> None:
     assert doc.paragraphs[-1].alignment == 2  # right
 
 
+def effective(doc: Any, p: Any, run: Any, tag: str, attr: str = "w:val") -> str | None:
+    """What Word shows for a run property (`tag`'s `attr`): the run's own rPr, else the
+    paragraph style's and the styles it is based on, else the document defaults."""
+    rprs = [run._r.rPr]
+    style = p.style
+    while style is not None:
+        rprs.append(style.element.rPr)
+        style = style.base_style
+    rprs.append(doc.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/"
+                                        f"{qn('w:rPr')}"))
+    for rpr in rprs:
+        el = rpr.find(qn(tag)) if rpr is not None else None
+        if el is not None and el.get(qn(attr)) is not None:
+            return str(el.get(qn(attr)))
+    return None
+
+
 def test_docx_layout_fonts_and_repeated_header() -> None:
     data = render_docx(month())
     doc = Document(io.BytesIO(data))
@@ -394,10 +411,21 @@ def test_docx_layout_fonts_and_repeated_header() -> None:
     assert width <= section.page_width - section.left_margin - section.right_margin
     unit, count = table.rows[1].cells[1].width, table.rows[1].cells[2].width
     assert unit > 2 * count
-    for p in [doc.paragraphs[0], doc.paragraphs[1], table.rows[1].cells[1].paragraphs[0]]:
-        fonts = p.runs[0]._r.rPr.find(qn("w:rFonts"))
-        assert fonts.get(qn("w:eastAsia")) in ("宋体", "仿宋", "黑体")
-    assert doc.paragraphs[0].runs[0]._r.rPr.find(qn("w:rFonts")).get(qn("w:eastAsia")) == "宋体"
+    fonts = {}  # paragraph: (East Asian font, Latin font, size in half-points, language)
+    for name, p in [("title", doc.paragraphs[0]), ("lead", doc.paragraphs[1]),
+                    ("header", table.rows[0].cells[1].paragraphs[0]),
+                    ("cell", table.rows[1].cells[1].paragraphs[0]),
+                    ("number", table.rows[1].cells[2].paragraphs[0])]:
+        fonts[name] = {(effective(doc, p, run, "w:rFonts", "w:eastAsia"),
+                        effective(doc, p, run, "w:rFonts", "w:ascii"),
+                        effective(doc, p, run, "w:sz"),
+                        effective(doc, p, run, "w:lang", "w:eastAsia")) for run in p.runs}
+    assert fonts["title"] == {("宋体", "Times New Roman", "44", "zh-CN")}
+    assert fonts["lead"] == {("仿宋", "Times New Roman", "32", "zh-CN")}
+    for name in ("header", "cell", "number"):
+        assert fonts[name] == {("宋体", "Times New Roman", "18", "zh-CN")}
+    assert all(run.bold for run in table.rows[0].cells[1].paragraphs[0].runs)
+    assert not any(run.bold for run in table.rows[1].cells[1].paragraphs[0].runs)
     assert doc.core_properties.created == datetime(2019, 5, 28, 1, 30, tzinfo=UTC) \
         or doc.core_properties.created == datetime(2019, 5, 28, 1, 30)
     assert render_docx(month()) == data
