@@ -31,6 +31,7 @@ from mailroom.reports.values import (
     Tally,
     UnitLine,
 )
+from mailroom.reports.wording import word
 from mailroom.sample.reports import total
 
 CST = timezone(timedelta(hours=8))
@@ -116,6 +117,11 @@ def year() -> AnnualReport:
         totals=sum_tallies([u.tally for u in units], 3),
         best_units=("自然资源综合执法大队", "办公室", LONG), best_reporters=("李明",),
         unassigned=3)
+
+
+def shown_name(p: ReporterLine) -> str:
+    """The 信息员 column: the officer's name; an unregistered address is said to be one."""
+    return p.reporter if p.reporter != p.address else "（未登记）"
 
 
 def num(x: float) -> str:
@@ -272,14 +278,14 @@ def test_html_annual_units_and_reporters() -> None:
     assert units[0] == ["排名", "单位", *expected_tally(r.totals), "年度任务数", "未完成月份"]
     assert units[1:-1] == [
         [str(u.rank), u.unit, *as_text(expected_tally(u.tally)), str(u.quota), months]
-        for u, months in zip(r.units, ["", "2月", "1、2月", "1、2、3、4、5月"], strict=True)]
+        for u, months in zip(r.units, ["", "2月", "1、2月", "1—5月"], strict=True)]
     assert reporters[0][:4] == ["排名", "信息员", "邮箱", "单位"]
     assert reporters[1:] == [
-        [str(p.rank), p.reporter, p.address, p.unit or "未识别单位",
+        [str(p.rank), shown_name(p), p.address, p.unit or "未识别单位",
          *as_text(expected_tally(p.tally))] for p in r.reporters]
     text = page_text(page)
     assert "2019年1月至5月，全局共收到报送信息" in text
-    assert "望洪林业站：1、2、3、4、5月（5个月）" in text
+    assert "望洪林业站：1—5月（5个月）" in text
     assert f"年度信息工作先进单位（得分前三名）：自然资源综合执法大队、办公室、{LONG}。" in text
     assert "年度优秀信息员（得分前三名）：李明。" in text
 
@@ -342,10 +348,10 @@ def test_xlsx_annual_units_and_reporters() -> None:
     assert [r_[:-2] for r_ in rows[2:]] == [
         [u.rank, u.unit, *expected_tally(u.tally).values()] for u in r.units]
     assert [r_[-2:] for r_ in rows[2:]] == [[10, None], [10, "2月"], [10, "1、2月"],
-                                             [10, "1、2、3、4、5月"]]
+                                             [10, "1—5月"]]
     ws, rows = sheet_rows(data, 1)
     assert ws.title == "信息员汇总"
-    assert rows[2:] == [[p.rank, p.reporter, p.address, p.unit or "未识别单位",
+    assert rows[2:] == [[p.rank, shown_name(p), p.address, p.unit or "未识别单位",
                          *expected_tally(p.tally).values()] for p in r.reporters]
 
 
@@ -443,9 +449,9 @@ def test_docx_empty_month_and_annual() -> None:
     assert texts[0] == "永宁县自然资源局 2019年度信息报送情况汇总"
     assert units[1:-1] == [
         [str(u.rank), u.unit, *as_text(expected_tally(u.tally)), str(u.quota), months]
-        for u, months in zip(r.units, ["", "2月", "1、2月", "1、2、3、4、5月"], strict=True)]
+        for u, months in zip(r.units, ["", "2月", "1、2月", "1—5月"], strict=True)]
     assert reporters[1:] == [
-        [str(p.rank), p.reporter, p.address, p.unit or "未识别单位",
+        [str(p.rank), shown_name(p), p.address, p.unit or "未识别单位",
          *as_text(expected_tally(p.tally))] for p in r.reporters]
     assert "办公室：2月（1个月）" in texts
     assert "年度优秀信息员（得分前三名）：李明。" in texts
@@ -507,3 +513,12 @@ def test_city_sized_annual_reads_back_row_for_row() -> None:
     assert len(unit_rows) == 2 + 300 and len(reporter_rows) == 2 + 1100
     assert list(reporter_rows[-1][:4]) == [1100, "信息员1099", "r1099@example.cn", "第200单位"]
     assert list(unit_rows[-1][:2]) == [300, "第300单位"]
+
+
+@pytest.mark.parametrize(("months", "written"), [
+    ([], ""), ([2], "2月"), ([1, 2], "1、2月"), ([1, 2, 3, 4, 5], "1—5月"),
+    ([1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12], "1—4、6—12月"), ([1, 3, 4, 5, 7, 8], "1、3—5、7、8月"),
+])
+def test_months_below_quota_are_written_with_ranges(months: list[int], written: str) -> None:
+    """Eleven months in a narrow column read '1—4、6—12月', as a clerk writes them."""
+    assert word("months_list", [f"2019-{m:02d}" for m in months]) == written

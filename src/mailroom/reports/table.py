@@ -194,7 +194,7 @@ def reporter_table(r: AnnualReport) -> Table:
 
 
 def _reporter_row(line: ReporterLine, channels: Sequence[str], rej: bool) -> list[Value]:
-    return [line.rank, line.reporter, line.address, word("unit_name", line.unit),
+    return [line.rank, word("reporter_name", line), line.address, word("unit_name", line.unit),
             *_tally_values(line.tally, channels, rej)]
 
 
