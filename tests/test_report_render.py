@@ -121,7 +121,7 @@ def year() -> AnnualReport:
 
 def shown_name(p: ReporterLine) -> str:
     """The 信息员 column: the officer's name; an unregistered address is said to be one."""
-    return p.reporter if p.reporter != p.address else "（未登记）"
+    return p.reporter if p.reporter != p.address else "未登记"
 
 
 def num(x: float) -> str:
