@@ -67,6 +67,30 @@ def quick() -> RetryPolicy:
                        database=Backoff(0.1, 0.3))
 
 
+def run_through(app: App, steps: Callable[[], None], restore: Callable[[], None]) -> None:
+    """Run the daemon while `steps` (a server going away and coming back) play in a thread;
+    `restore` puts the server back whatever happened, then SIGTERM stops the daemon. A
+    failed step fails the test once the daemon has stopped."""
+    failures: list[BaseException] = []
+
+    def chaos() -> None:
+        try:
+            steps()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+        finally:
+            restore()
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=chaos)
+    thread.start()
+    try:
+        run_forever(app, Stopper(), quick())
+    finally:
+        thread.join()
+    assert not failures, failures
+
+
 class CountingStopper(Stopper):
     """Stops the daemon after `limit` waits (a backoff's or the poll interval's)."""
 
@@ -161,30 +185,22 @@ def test_dovecot_stopped_and_restarted_mid_run_is_one_outage_and_no_mail_is_lost
     caplog.set_level(logging.DEBUG, logger="mailroom")
     app = make_app(imap=imap_section(imap_account))
     imap_account.append(make_mail("执法大队+停机前的信息"), datetime(2019, 5, 6, tzinfo=UTC))
-    failures: list[BaseException] = []
 
-    def chaos() -> None:
-        try:
-            assert wait_for(lambda: processed(imap_account) == 1)
-            dovecot.stop()
-            assert wait_for(lambda: len(messages(caplog, "still unavailable",
-                                                 logging.DEBUG)) >= 2)
+    def steps() -> None:
+        assert wait_for(lambda: processed(imap_account) == 1)
+        dovecot.stop()
+        assert wait_for(lambda: len(messages(caplog, "still unavailable",
+                                             logging.DEBUG)) >= 2)
+        dovecot.start(keep_ports=True)
+        imap_account.append(make_mail("执法大队+恢复后的信息"),
+                            datetime(2019, 5, 6, 9, tzinfo=UTC))
+        assert wait_for(lambda: processed(imap_account) == 2)
+
+    def restore() -> None:
+        if not dovecot.running:
             dovecot.start(keep_ports=True)
-            imap_account.append(make_mail("执法大队+恢复后的信息"),
-                                datetime(2019, 5, 6, 9, tzinfo=UTC))
-            assert wait_for(lambda: processed(imap_account) == 2)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test below
-            failures.append(exc)
-        finally:
-            if not dovecot.running:
-                dovecot.start(keep_ports=True)
-            os.kill(os.getpid(), signal.SIGTERM)
 
-    thread = threading.Thread(target=chaos)
-    thread.start()
-    run_forever(app, Stopper(), quick())
-    thread.join()
-    assert not failures, failures
+    run_through(app, steps, restore)
     assert len(messages(caplog, "mailbox unavailable", logging.ERROR)) == 1
     assert len(messages(caplog, "mailbox available again")) == 1
     assert processed(imap_account) == 2 and imap_account.count() == 0
@@ -296,7 +312,6 @@ def test_postgresql_refusing_connections_mid_run_is_one_outage_and_no_mail_is_lo
         + "/mailroom"
     deliver(tmp_path / "inbox", make_mail("执法大队+断库前的信息"),
             datetime(2019, 5, 6, tzinfo=UTC))
-    failures: list[BaseException] = []
 
     def database(allow: bool) -> None:
         with psycopg.connect(admin, autocommit=True) as connection:
@@ -309,27 +324,17 @@ def test_postgresql_refusing_connections_mid_run_is_one_outage_and_no_mail_is_lo
         with psycopg.connect(admin.rsplit("/", 1)[0] + f"/{name}") as connection:
             return int(connection.execute("SELECT count(*) FROM messages").fetchone()[0])
 
-    def chaos() -> None:
-        try:
-            assert wait_for(lambda: recorded() == 1)
-            database(allow=False)
-            deliver(tmp_path / "inbox", make_mail("执法大队+断库时到的信息"),
-                    datetime(2019, 5, 6, 9, tzinfo=UTC))
-            assert wait_for(lambda: len(messages(caplog, "database still unavailable",
-                                                 logging.DEBUG)) >= 2)
-            database(allow=True)
-            assert wait_for(lambda: recorded() == 2)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test below
-            failures.append(exc)
-        finally:
-            database(allow=True)
-            os.kill(os.getpid(), signal.SIGTERM)
+    def steps() -> None:
+        assert wait_for(lambda: recorded() == 1)
+        database(allow=False)
+        deliver(tmp_path / "inbox", make_mail("执法大队+断库时到的信息"),
+                datetime(2019, 5, 6, 9, tzinfo=UTC))
+        assert wait_for(lambda: len(messages(caplog, "database still unavailable",
+                                             logging.DEBUG)) >= 2)
+        database(allow=True)
+        assert wait_for(lambda: recorded() == 2)
 
-    thread = threading.Thread(target=chaos)
-    thread.start()
-    run_forever(app, Stopper(), quick())
-    thread.join()
-    assert not failures, failures
+    run_through(app, steps, lambda: database(allow=True))
     assert len(messages(caplog, "database unavailable", logging.ERROR)) == 1
     assert len(messages(caplog, "database available again")) == 1
     assert app.instance_lock("test").holder() is None  # released at the stop
@@ -401,35 +406,24 @@ def test_a_server_that_hangs_in_idle_is_timed_out_and_reconnected(
     proxy = FreezingProxy((HOST, dovecot.port))
     app = make_app(imap=imap_section(imap_account, port=proxy.port, timeout=1))
     imap_account.append(make_mail("执法大队+挂起前的信息"), datetime(2019, 5, 6, tzinfo=UTC))
-    failures: list[BaseException] = []
 
-    def chaos() -> None:
-        try:
-            assert wait_for(lambda: processed(imap_account) == 1)
-            time.sleep(0.5)  # into IDLE
-            proxy.frozen.set()
-            assert wait_for(lambda: len(messages(caplog, "mailbox unavailable",
-                                                 logging.ERROR)) == 1)
-            imap_account.append(make_mail("执法大队+挂起时到的信息"),
-                                datetime(2019, 5, 6, 9, tzinfo=UTC))
-            assert wait_for(lambda: len(messages(caplog, "still unavailable",
-                                                 logging.DEBUG)) >= 1)
-            proxy.frozen.clear()
-            assert wait_for(lambda: processed(imap_account) == 2)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test below
-            failures.append(exc)
-        finally:
-            proxy.frozen.clear()
-            os.kill(os.getpid(), signal.SIGTERM)
+    def steps() -> None:
+        assert wait_for(lambda: processed(imap_account) == 1)
+        time.sleep(0.5)  # into IDLE
+        proxy.frozen.set()
+        assert wait_for(lambda: len(messages(caplog, "mailbox unavailable",
+                                             logging.ERROR)) == 1)
+        imap_account.append(make_mail("执法大队+挂起时到的信息"),
+                            datetime(2019, 5, 6, 9, tzinfo=UTC))
+        assert wait_for(lambda: len(messages(caplog, "still unavailable",
+                                             logging.DEBUG)) >= 1)
+        proxy.frozen.clear()
+        assert wait_for(lambda: processed(imap_account) == 2)
 
-    thread = threading.Thread(target=chaos)
-    thread.start()
     try:
-        run_forever(app, Stopper(), quick())
+        run_through(app, steps, proxy.frozen.clear)
     finally:
-        thread.join()
         proxy.close()
-    assert not failures, failures
     errors = messages(caplog, "mailbox unavailable", logging.ERROR)
     assert len(errors) == 1 and "timed out" in errors[0], errors
     assert len(messages(caplog, "mailbox available again")) == 1
