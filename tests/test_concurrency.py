@@ -21,6 +21,7 @@ from support.process import (
     filed_count,
     fill_inbox,
     inbox_count,
+    polls_at_once,
     query,
     write_config,
 )
@@ -31,15 +32,8 @@ Query = Callable[[str], list[tuple[object, ...]]]
 
 def three_polls_at_once(folder: Path, config: Path, rows: Query) -> None:
     fill_inbox(folder, MAILS)
-    polls = [Mailroom(config, "poll", "--once") for _ in range(3)]
-    try:
-        codes = [poll.wait(timeout=180) for poll in polls]
-    finally:
-        for poll in polls:
-            poll.kill()
-    for poll, code in zip(polls, codes, strict=True):
-        assert code == 0, poll.err
-        assert "Traceback" not in poll.err and "ERROR" not in poll.err, poll.err
+    polls = polls_at_once([config] * 3, timeout=180)
+    for poll in polls:
         [line] = poll.out.splitlines()  # one line each: what it did, or that it left it
         assert line == BUSY or line.startswith(("120 mails: submission 120", "0 mails")), line
     assert sum(BUSY in poll.out for poll in polls) >= 1

@@ -13,7 +13,7 @@ import psycopg
 
 from mailroom.app import App
 from support.mail import deliver, make_mail
-from support.process import AT, Mailroom, fill_inbox, inbox_count, write_config
+from support.process import AT, fill_inbox, inbox_count, polls_at_once, write_config
 
 MAILS = 40  # per mailbox
 
@@ -25,15 +25,7 @@ def test_two_mailboxes_on_one_postgresql_database(tmp_path: Path, postgres_url: 
         folder.mkdir()
         configs.append(write_config(folder, database=postgres_url))
         fill_inbox(folder, MAILS, first=position * 1000)
-    polls = [Mailroom(config, "poll", "--once") for config in configs]
-    try:
-        codes = [poll.wait(timeout=300) for poll in polls]
-    finally:
-        for poll in polls:
-            poll.kill()
-    for poll, code in zip(polls, codes, strict=True):
-        assert code == 0, poll.err
-        assert "Traceback" not in poll.err and "ERROR" not in poll.err, poll.err
+    for poll in polls_at_once(configs, timeout=300):
         assert f"{MAILS} mails: submission {MAILS}" in poll.out, poll.out
     assert all(inbox_count(folder) == 0 for folder in folders)
     dsn = postgres_url.replace("postgresql+psycopg://", "postgresql://")

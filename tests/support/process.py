@@ -153,3 +153,18 @@ class Mailroom:
         if self.group_alive():
             os.killpg(self.process.pid, signal.SIGKILL)
         self.wait()
+
+
+def polls_at_once(configs: list[Path], timeout: float) -> list[Mailroom]:
+    """`poll --once` in one process per config, all started together; each must exit 0
+    with no traceback and no ERROR line. Returns them, finished, for their output."""
+    polls = [Mailroom(config, "poll", "--once") for config in configs]
+    try:
+        codes = [poll.wait(timeout=timeout) for poll in polls]
+    finally:
+        for poll in polls:
+            poll.kill()
+    for poll, code in zip(polls, codes, strict=True):
+        assert code == 0, poll.err
+        assert "Traceback" not in poll.err and "ERROR" not in poll.err, poll.err
+    return polls
