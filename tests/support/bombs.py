@@ -11,6 +11,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 
+from mailroom.sample.payloads import pdf_file
 from support import hostile
 
 _DOCX_TYPES = (
@@ -65,18 +66,7 @@ def docx_many_members(members: int = 100_000) -> bytes:
 
 
 def _pdf(objects: list[bytes]) -> bytes:
-    """A PDF from numbered object bodies (1-based), with a correct xref table."""
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n"
-            "%%EOF\n").encode()
-    return bytes(out)
+    return pdf_file(objects, version="1.7")
 
 
 def _stream(data: bytes, extra: str = "") -> bytes:

@@ -220,7 +220,13 @@ def scan_pdf(seed: str, *, created: datetime, producer: str = "Canon iR-ADV C523
         + b"endstream",
         f"<< /Producer ({producer}) /CreationDate ({stamp}) >>".encode("ascii"),
     ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    return pdf_file(objects, info=True)
+
+
+def pdf_file(objects: list[bytes], *, version: str = "1.4", info: bool = False) -> bytes:
+    """A PDF from numbered object bodies (1-based: the first the catalog; with `info`, the
+    last the document information), with a correct xref table."""
+    out = bytearray(f"%PDF-{version}\n".encode() + b"%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
@@ -228,7 +234,8 @@ def scan_pdf(seed: str, *, created: datetime, producer: str = "Canon iR-ADV C523
     xref = len(out)
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info {len(objects)} 0 R >>\n"
+    info_ref = f" /Info {len(objects)} 0 R" if info else ""
+    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{info_ref} >>\n"
             f"startxref\n{xref}\n%%EOF\n").encode()
     return bytes(out)
 
