@@ -30,7 +30,12 @@ from imapclient.exceptions import IMAPClientError
 from mailroom.config import ImapSettings
 from mailroom.errors import InvalidInput, MailboxError
 from mailroom.mailbox.base import FetchedMail, MailKey
-from mailroom.mailbox.imap import mailbox_name, server_folder_name
+from mailroom.mailbox.imap import (
+    aware_internaldate,
+    hierarchy_delimiter,
+    mailbox_name,
+    server_folder_name,
+)
 from mailroom.mailbox.imap_connect import connect, discard, reason
 from mailroom.mailbox.maildir import delivery_time, unique_name
 
@@ -67,21 +72,6 @@ def _date_header(head: bytes) -> datetime | None:
     except (TypeError, ValueError, IndexError):
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    offset = value.utcoffset()
-    if offset is None:
-        raise MailboxError("the IMAP server sent an INTERNALDATE without a time zone")
-    return value.replace(tzinfo=timezone(offset))
-
-
-def _delimiter(client: IMAPClient) -> str | None:
-    listed = client.list_folders("", "")  # LIST "" "" answers with the delimiter
-    if not listed or listed[0][1] is None:
-        return None
-    delimiter = listed[0][1]
-    return delimiter.decode() if isinstance(delimiter, bytes) else str(delimiter)
 
 
 class _ReadOnly:
@@ -214,7 +204,7 @@ class ImapFolderBacklog(_ReadOnly):
         if self._client is None:
             client = connect(self.settings)
             try:
-                server_name = server_folder_name(self.folder, _delimiter(client))
+                server_name = server_folder_name(self.folder, hierarchy_delimiter(client))
                 selected = client.select_folder(server_name, readonly=True)
             except (OSError, IMAPClientError) as exc:
                 discard(client)
@@ -232,7 +222,7 @@ class ImapFolderBacklog(_ReadOnly):
                 order = []
                 for start in range(0, len(uids), 500):
                     answer = client.fetch(uids[start:start + 500], ["INTERNALDATE"])
-                    order += [(_aware(data[b"INTERNALDATE"]), uid) for uid, data in
+                    order += [(aware_internaldate(data[b"INTERNALDATE"]), uid) for uid, data in
                               answer.items()]
             except (OSError, IMAPClientError) as exc:
                 raise MailboxError(f"import from {self.folder}: {reason(exc)}") from None

@@ -68,7 +68,7 @@ def server_folder_name(name: str, delimiter: str | None) -> str:
     return delimiter.join(parts)
 
 
-def _delimiter(client: IMAPClient) -> str | None:
+def hierarchy_delimiter(client: IMAPClient) -> str | None:
     listed = client.list_folders("", "")  # LIST "" "" answers with the delimiter
     if not listed or listed[0][1] is None:
         return None
@@ -76,7 +76,8 @@ def _delimiter(client: IMAPClient) -> str | None:
     return delimiter.decode() if isinstance(delimiter, bytes) else str(delimiter)
 
 
-def _aware(value: datetime) -> datetime:
+def aware_internaldate(value: datetime) -> datetime:
+    """An INTERNALDATE as an aware datetime (imapclient gives the server's offset)."""
     offset = value.utcoffset()
     if offset is None:
         raise MailboxError("the IMAP server sent an INTERNALDATE without a time zone")
@@ -139,7 +140,7 @@ class ImapSource:
 
     def _prepare(self, client: IMAPClient) -> None:
         with self._talking(client, "listing folders"):
-            delimiter = _delimiter(client)
+            delimiter = hierarchy_delimiter(client)
         s = self.settings
         self._folders = {name: server_folder_name(name, delimiter)
                          for name in (s.folder, s.processed_folder, s.failed_folder)}
@@ -237,7 +238,8 @@ class ImapSource:
             with self._talking(client, "FETCH INTERNALDATE"):
                 answer = client.fetch(chunk, ["INTERNALDATE", "RFC822.SIZE"])
             for uid, data in answer.items():
-                order.append((_aware(data[b"INTERNALDATE"]), uid, int(data[b"RFC822.SIZE"])))
+                order.append((aware_internaldate(data[b"INTERNALDATE"]), uid,
+                              int(data[b"RFC822.SIZE"])))
         return sorted(order)
 
     def _bodies(self, client: IMAPClient,
@@ -368,7 +370,7 @@ def probe(settings: ImapSettings, *, timeout: float | None = None) -> list[str]:
                  "sent IMAP ID " + (str(settings.client_id.as_imap_id())
                                     if "ID" in capabilities else "(server has no ID capability)"),
                  "capabilities: " + " ".join(capabilities)]
-        delimiter = _delimiter(client)
+        delimiter = hierarchy_delimiter(client)
         folder = server_folder_name(settings.folder, delimiter)
         try:
             selected = client.select_folder(folder, readonly=True)
