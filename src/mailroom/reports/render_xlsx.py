@@ -96,17 +96,19 @@ def _sheet(ws: Worksheet, name: str, title: str, table: Table) -> None:
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncol)
     ws.row_dimensions[1].height = 28
     widths = [min(max(c.width, 4), _CAPS.get(c.key, 40)) + 2 for c in table.columns]
+    heading_lines = 1
     for j, column in enumerate(table.columns, start=1):
-        one_line = display_width(column.heading) + 2 <= widths[j - 1]
-        cell = ws.cell(row=2, column=j,
-                       value=column.heading if one_line else "\n".join(column.lines()))
+        # the heading stays one string (a program reading the sheet matches it as shown in
+        # the other formats); a narrow column wraps it, so the row is made tall enough
+        if display_width(column.heading) + 2 > widths[j - 1]:
+            heading_lines = max(heading_lines, len(column.lines()))
+        cell = ws.cell(row=2, column=j, value=column.heading)
         cell.font = Font(name=FONT, size=11, bold=True)
         cell.fill = _HEAD_FILL
         cell.border = _BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(j)].width = widths[j - 1]
-    ws.row_dimensions[2].height = _height(max(
-        str(ws.cell(row=2, column=j).value).count("\n") + 1 for j in range(1, ncol + 1)))
+    ws.row_dimensions[2].height = _height(heading_lines)
     styles: list[StyleArray] = []  # each column's, from the first row
     for i, row in enumerate(table.rows, start=3):
         ws.row_dimensions[i].height = _height(max(
