@@ -202,7 +202,7 @@ def check_reminders(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "你单位已报送信息4篇，计数2篇，月度定额3篇，尚差1篇。" in text
     assert "距月底（5月31日）还有11天" in text and "办公室将于5月28日" in text
     assert "未计数：未附分管领导签字的扫描件（pdf、jpg 或 png），请补正后重新报送" in text
-    assert "重复（首报201905-0002），不计数" in text
+    assert "重复（首报 201905-0002），不计数" in text
     assert "第9篇信息" not in text and "第1篇信息" not in text  # unassigned; April
     assert "尚未收到你单位报送的信息" in body(mails["黄河生态林场"])  # June's is not May's
 
