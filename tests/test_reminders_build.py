@@ -161,6 +161,10 @@ def test_the_mail_as_a_unit_reads_it() -> None:
     assert "永宁县自然资源局办公室\n2019年5月20日" in text
     assert "&lt;b&gt;执法&lt;/b&gt;检查" in html and "<b>执法" not in html
     assert "<script" not in html and "<style" not in html  # inline styles only
+    for said in ("你单位已报送信息4篇，计数2篇，月度定额3篇，尚差1篇。",
+                 "距月底（5月31日）还有11天", "办公室将于5月28日",
+                 "发送至信息报送邮箱ynlyj452@126.com", "永宁县自然资源局办公室"):
+        assert said in html  # the HTML says what the text says
     nobody = reminders.due[1]
     text, _html = compose.render("reminder", x=reminders, u=nobody)
     assert "尚未收到你单位报送的信息，计数0篇，月度定额2篇，尚差2篇" in text
