@@ -21,6 +21,8 @@ from mailroom.app import App
 from mailroom.cli_args import Parser as _Parser
 from mailroom.cli_args import UsageError
 from mailroom.cli_args import month as _month
+from mailroom.cli_remind import COMMANDS as REMIND_COMMANDS
+from mailroom.cli_remind import add_commands as add_remind_commands
 from mailroom.config import config_path, load_settings
 from mailroom.errors import ConfigError, InvalidInput, MailroomError
 from mailroom.reports.commands import add_report_commands, cmd_report
@@ -63,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_decisions.add_commands(commands)  # adopt, unadopt, instruct, assign, review
     _add_import_command(commands)
     add_report_commands(commands, _Parser)  # reports/commands.py
+    add_remind_commands(commands)  # cli_remind.py: remind (R12)
     return parser
 
 
@@ -256,6 +259,7 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "db": cmd_db, "poll": cmd_poll, "run": cmd_run, "check": cmd_check,
     "submissions": cmd_list, "messages": cmd_list, "officers": cmd_officers,
     "import": cmd_import, "report": cmd_report, **cli_decisions.COMMANDS,
+    **REMIND_COMMANDS,
 }
 
 
