@@ -24,6 +24,7 @@ from mailroom.cli_args import month as _month
 from mailroom.config import config_path, load_settings
 from mailroom.errors import ConfigError, InvalidInput, MailroomError
 from mailroom.reports.commands import add_report_commands, cmd_report
+from mailroom.schedule import commands as schedule_commands
 from mailroom.store.database import require_current_schema, upgrade
 from mailroom.store.instance import InstanceBusy
 
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_decisions.add_commands(commands)  # adopt, unadopt, instruct, assign, review
     _add_import_command(commands)
     add_report_commands(commands, _Parser)  # reports/commands.py
+    schedule_commands.add_commands(commands)  # jobs list
     return parser
 
 
@@ -256,6 +258,7 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "db": cmd_db, "poll": cmd_poll, "run": cmd_run, "check": cmd_check,
     "submissions": cmd_list, "messages": cmd_list, "officers": cmd_officers,
     "import": cmd_import, "report": cmd_report, **cli_decisions.COMMANDS,
+    **schedule_commands.COMMANDS,
 }
 
 
