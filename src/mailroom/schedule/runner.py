@@ -43,7 +43,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
@@ -83,15 +83,18 @@ class Scheduled:
     job: Job
 
     def next_fire(self, after: datetime) -> datetime | None:
-        """The first fire time strictly after `after`."""
-        fire: datetime | None = self.trigger.get_next_fire_time(
-            None, after + timedelta(microseconds=1))
-        return fire
+        """The first fire time strictly after `after` (in UTC)."""
+        return _instant(self.trigger.get_next_fire_time(None, after + timedelta(microseconds=1)))
 
     def first_fire(self, start: datetime) -> datetime | None:
-        """The first fire time at or after `start`."""
-        fire: datetime | None = self.trigger.get_next_fire_time(None, start)
-        return fire
+        """The first fire time at or after `start` (in UTC)."""
+        return _instant(self.trigger.get_next_fire_time(None, start))
+
+
+def _instant(fire: datetime | None) -> datetime | None:
+    """A fire time as a UTC instant: APScheduler gives the zone's wall clock, which in a
+    spring-forward gap names a time that does not exist (and compares unequal to all)."""
+    return None if fire is None else fire.astimezone(UTC)
 
 
 def scheduled_jobs(settings: Settings, jobs: Mapping[str, Job] | None = None) -> list[Scheduled]:
