@@ -6,6 +6,7 @@ clock; `poll --once` runs no job; `jobs list`."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import threading
@@ -17,16 +18,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mailroom.app import App
 from mailroom.clock import FixedClock
 from mailroom.daemon import run_forever
+from mailroom.schedule.jobs import JOBS, Job
+from mailroom.schedule.periods import Period
 from mailroom.schedule.runner import Schedule
-from mailroom.store.models import JobRun, OutgoingMail
+from mailroom.store.models import JobRun, Message, OutgoingMail
 from support.cli import restore_logging, run  # noqa: F401  (restore_logging: autouse)
 from support.mail import deliver, make_mail
-from support.process import Mailroom, fill_inbox, filed_count, wait_until, write_config
+from support.process import Mailroom, filed_count, fill_inbox, wait_until, write_config
+from test_schedule import Recorder
 
 CST = ZoneInfo("Asia/Shanghai")
 
@@ -58,10 +62,14 @@ def bulletins(app: App) -> list[tuple[str, str]]:
             select(OutgoingMail).where(OutgoingMail.purpose == "bulletin"))]
 
 
-def run_until(app: App, done: Callable[[Counting], bool]) -> tuple[Counting, float]:
+MONTHLY = {"monthly_report": JOBS["monthly_report"]}
+
+
+def run_until(app: App, done: Callable[[Counting], bool],
+              jobs: dict[str, Job] = MONTHLY) -> tuple[Counting, float]:
     """run_forever in this (the main) thread until `done` holds; then SIGTERM to ourselves,
     as systemd would. Returns the schedule and how long it ran."""
-    schedule = Counting(app.sessions, app.settings, app.clock)
+    schedule = Counting(app.sessions, app.settings, app.clock, jobs)
 
     def stop_when_done() -> None:
         wait_until(lambda: done(schedule), timeout=20)
@@ -78,20 +86,30 @@ def run_until(app: App, done: Callable[[Counting], bool]) -> tuple[Counting, flo
 
 
 def test_run_wakes_for_a_job_sends_it_once_and_makes_up_one_missed_while_stopped(
-    make_app: Callable[..., App], tmp_path: Path
+    make_app: Callable[..., App], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    (tmp_path / "inbox").mkdir()
-    settings: dict[str, Any] = {"schedule": {"monthly_report": "0 9 28 * *"}}
+    settings: dict[str, Any] = {"schedule": {"monthly_report": "0 9 28 * *",
+                                             "annual_report": "0 0 1 1 *"}}
+    for sub in ("cur", "new", "tmp"):
+        (tmp_path / "inbox" / sub).mkdir(parents=True)
     app = make_app(**settings)
     # two seconds before 09:00 on 28 May: the Maildir loop would wait 5 s, the job cuts it
     app.clock = RunningClock(datetime(2019, 5, 28, 8, 59, 58, tzinfo=CST))
     _, took = run_until(app, lambda _: bulletins(app) == [("sent", _subject("2019年5月"))])
     assert took < 10
-    assert len(list((tmp_path / "sent").glob("*.eml"))) == 1
-    # a restart later that day: the period is in the ledger, nothing is sent
+    assert len(list((tmp_path / "sent").glob("mailroom.bulletin.*.eml"))) == 1
+    # a restart later that day: the period is in the ledger, nothing is sent; another job
+    # fails, and the mail waiting in the inbox is recorded all the same
+    deliver(tmp_path / "inbox", make_mail("执法大队+任务失败时到的信息"),
+            datetime(2019, 5, 28, 16, tzinfo=CST))
     app.clock = RunningClock(datetime(2019, 5, 28, 17, 0, tzinfo=CST))
-    schedule, _ = run_until(app, lambda schedule: schedule.calls >= 1)
-    assert len(bulletins(app)) == 1
+    failing = Recorder(fail=1)
+    with caplog.at_level(logging.INFO, "mailroom"):
+        run_until(app, lambda _: recorded(app) == 1,
+                  {**MONTHLY, "annual_report": Job(Period.YEAR, failing)})
+    assert len(bulletins(app)) == 1 and len(failing.fired) == 1
+    assert any(r.getMessage().startswith("job annual_report, period 2019 failed: the template "
+                                         "is missing;") for r in caplog.records)
     # stopped over June's 09:00 on the 28th: sent once, on start
     app.clock = RunningClock(datetime(2019, 6, 28, 11, 0, tzinfo=CST))
     run_until(app, lambda _: len(bulletins(app)) == 2 and bulletins(app)[1][0] == "sent")
@@ -99,7 +117,18 @@ def test_run_wakes_for_a_job_sends_it_once_and_makes_up_one_missed_while_stopped
         assert [(row.period, row.fire_time) for row in session.scalars(select(JobRun))] == [
             ("2019-05", datetime(2019, 5, 28, 1, tzinfo=UTC)),
             ("2019-06", datetime(2019, 6, 28, 1, tzinfo=UTC))]
-    assert len(list((tmp_path / "sent").glob("*.eml"))) == 2
+    assert len(list((tmp_path / "sent").glob("mailroom.bulletin.*.eml"))) == 2
+    # the mailbox is down (no Maildir there): the jobs run and their mail goes out anyway
+    (tmp_path / "inbox").rename(tmp_path / "inbox-away")
+    app.clock = RunningClock(datetime(2019, 7, 28, 9, 30, tzinfo=CST))
+    with caplog.at_level(logging.INFO, "mailroom"):
+        run_until(app, lambda _: [status for status, _ in bulletins(app)].count("sent") == 3)
+    assert "mailbox unavailable" in caplog.text
+
+
+def recorded(app: App) -> int:
+    with app.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Message)) or 0
 
 
 def _subject(month: str) -> str:
@@ -121,7 +150,7 @@ def test_mailroom_run_sends_a_due_job_once_across_a_restart_and_poll_never_runs_
     assert (code, rows["monthly_report"]["due_now"], rows["monthly_report"]["last_period"]) \
         == (0, True, None)  # poll --once ran no job
     sent = tmp_path / "var" / "sent"
-    assert [path.name.split(".")[1] for path in sent.glob("*.eml")] == ["receipt"]
+    assert [path.name.split(".")[1] for path in sent.glob("mailroom.bulletin.*.eml")] == ["receipt"]
 
     daemon = Mailroom(config, "run")
     try:

@@ -21,9 +21,8 @@ timeout), so a server that answers but hangs is dropped and reconnected. Under s
 READY=1, WATCHDOG=1 (every half WatchdogSec, also between mails and during waits) and
 STOPPING=1 go to $NOTIFY_SOCKET.
 
-The schedule (schedule/runner.py): before each pass (and while the mailbox is down) the
-jobs that are due run, so their mail goes out on the drain after the pass; every wait is
-cut to the next job's time. `poll --once` runs no job.
+Scheduled jobs (schedule/runner.py) run before each pass and while the mailbox is down, their
+mail sent on the drain after; every wait ends by the next job's time. `poll --once` runs none.
 """
 
 from __future__ import annotations
@@ -191,9 +190,9 @@ class RetryPolicy:
 
 def run_forever(app: App, stopper: Stopper | None = None, retry: RetryPolicy | None = None,
                 schedule: Schedule | None = None) -> None:
-    """Fetch and process mail and run the scheduled jobs until signalled, holding the
-    mailbox's instance lock (InstanceBusy when another process holds it); reconnect with
-    backoff on failures. `schedule`: the jobs (by default `[schedule]`'s)."""
+    """Fetch and process mail and run `schedule` (default: `[schedule]`'s jobs) until
+    signalled, holding the mailbox's instance lock (InstanceBusy when another process holds
+    it); reconnect with backoff on failures."""
     stopper = stopper or Stopper()
     lock = app.instance_lock("run")
     lock.acquire()
@@ -328,8 +327,7 @@ class _Daemon:
         self._drain(sender)  # the mail to the office goes out now, when SMTP works
         self.sleep(min(delay, self.schedule.seconds_until_due()))
 
-    def _drain(self, sender: OutboxSender) -> None:
-        """The jobs due and the outbox, while the mailbox is down."""
+    def _drain(self, sender: OutboxSender) -> None:  # the jobs and the outbox, mailbox down
         try:
             self.schedule.run_due(self.stop_requested)
             _drain(sender)
