@@ -26,6 +26,7 @@ from mailroom.cli_remind import add_commands as add_remind_commands
 from mailroom.config import config_path, load_settings
 from mailroom.errors import ConfigError, InvalidInput, MailroomError
 from mailroom.reports.commands import add_report_commands, cmd_report
+from mailroom.schedule import commands as schedule_commands
 from mailroom.store.database import require_current_schema, upgrade
 from mailroom.store.instance import InstanceBusy
 
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_import_command(commands)
     add_report_commands(commands, _Parser)  # reports/commands.py
     add_remind_commands(commands)  # cli_remind.py: remind (R12)
+    schedule_commands.add_commands(commands)  # jobs list
     return parser
 
 
@@ -260,6 +262,7 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "submissions": cmd_list, "messages": cmd_list, "officers": cmd_officers,
     "import": cmd_import, "report": cmd_report, **cli_decisions.COMMANDS,
     **REMIND_COMMANDS,
+    **schedule_commands.COMMANDS,
 }
 
 

@@ -20,6 +20,9 @@ once per outage (outages.py). Every connection has a socket timeout ([imap] / [s
 timeout), so a server that answers but hangs is dropped and reconnected. Under systemd,
 READY=1, WATCHDOG=1 (every half WatchdogSec, also between mails and during waits) and
 STOPPING=1 go to $NOTIFY_SOCKET.
+
+Scheduled jobs (schedule/runner.py) run before each pass and while the mailbox is down, their
+mail sent on the drain after; every wait ends by the next job's time. `poll --once` runs none.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from mailroom.mailbox.base import MailSource
 from mailroom.mailbox.maildir import MaildirSource
 from mailroom.outbox.sender import OutboxSender
 from mailroom.pipeline import PassReport, Pipeline
+from mailroom.schedule.runner import Schedule
 from mailroom.store.instance import InstanceLock
 from mailroom.store.locks import PASS_LOCK, try_lock
 from mailroom.systemd import Watchdog, sd_notify
@@ -184,10 +188,11 @@ class RetryPolicy:
     database: Backoff = field(default_factory=lambda: Backoff(5.0, MAX_BACKOFF))
 
 
-def run_forever(app: App, stopper: Stopper | None = None,
-                retry: RetryPolicy | None = None) -> None:
-    """Fetch and process mail until signalled, holding the mailbox's instance lock
-    (InstanceBusy when another process holds it); reconnect with backoff on failures."""
+def run_forever(app: App, stopper: Stopper | None = None, retry: RetryPolicy | None = None,
+                schedule: Schedule | None = None) -> None:
+    """Fetch and process mail and run `schedule` (default: `[schedule]`'s jobs) until
+    signalled, holding the mailbox's instance lock (InstanceBusy when another process holds
+    it); reconnect with backoff on failures."""
     stopper = stopper or Stopper()
     lock = app.instance_lock("run")
     lock.acquire()
@@ -195,7 +200,8 @@ def run_forever(app: App, stopper: Stopper | None = None,
     try:
         require_writable_storage(Path(app.settings.storage.path))
         watchdog = Watchdog()
-        daemon = _Daemon(app, stopper, retry or RetryPolicy(), watchdog, lock)
+        daemon = _Daemon(app, stopper, retry or RetryPolicy(), watchdog, lock,
+                         schedule or Schedule(app.sessions, app.settings, app.clock))
         pipeline = daemon.start()
         if pipeline is None:
             return
@@ -220,8 +226,9 @@ class _Daemon:
     backoff and are logged once when they start and once when they end."""
 
     def __init__(self, app: App, stopper: Stopper, retry: RetryPolicy,
-                 watchdog: Watchdog, lock: InstanceLock) -> None:
+                 watchdog: Watchdog, lock: InstanceLock, schedule: Schedule) -> None:
         self.app = app
+        self.schedule = schedule
         self.lock = lock
         self.stopper = stopper
         self.retry = retry
@@ -278,13 +285,15 @@ class _Daemon:
     def _session(self, pipeline: Pipeline, source: MailSource, sender: OutboxSender) -> None:
         """Passes and waits on one connection, until it fails or a stop."""
         while not self.stopper.requested:
+            self.schedule.run_due(self.stop_requested)
             _pass(self.app, pipeline, source, sender, self.stop_requested)
             self._mailbox_up()
             self._database_up()
             if self.stopper.requested:
                 break
             self.watchdog.ping()
-            wait = self.watchdog.longest_wait(_outbox_due(sender))
+            wait = self.watchdog.longest_wait(min(_outbox_due(sender),
+                                                  self.schedule.seconds_until_due()))
             if source.supports_idle():
                 self.stopper.wait(partial(source.wait_for_mail, min(IDLE_WINDOW, wait)))
             else:
@@ -300,8 +309,8 @@ class _Daemon:
         else:
             log.debug("mailbox still unavailable (try %d): %s; next in %.0f s",
                       self.mailbox.tries, exc, delay)
-        self._drain(sender)  # receipts already queued need no mailbox
-        self.sleep(delay)
+        self._drain(sender)  # receipts already queued and the jobs need no mailbox
+        self.sleep(min(delay, self.schedule.seconds_until_due()))
 
     def _login_refused(self, exc: ConnectError, sender: OutboxSender) -> None:
         delay = self.retry.login.next_delay()
@@ -316,10 +325,11 @@ class _Daemon:
             log.error("cannot record the login failure: the database fails too: %s",
                       _first_line(db_exc))
         self._drain(sender)  # the mail to the office goes out now, when SMTP works
-        self.sleep(delay)
+        self.sleep(min(delay, self.schedule.seconds_until_due()))
 
-    def _drain(self, sender: OutboxSender) -> None:
+    def _drain(self, sender: OutboxSender) -> None:  # the jobs and the outbox, mailbox down
         try:
+            self.schedule.run_due(self.stop_requested)
             _drain(sender)
         except OperationalError as exc:
             if self.database.failed(_first_line(exc), time.monotonic()):

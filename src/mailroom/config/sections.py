@@ -288,8 +288,9 @@ class ScheduleSettings(Section):
     reminder: str = "0 9 20 * *"
     monthly_report: str = "0 9 28 * *"
     annual_report: str = "0 9 31 12 *"
+    request_reminder: str = "0 9 * * *"  # daily: 约稿 units not answered, 2 days before due
 
-    @field_validator("digest", "reminder", "monthly_report", "annual_report")
+    @field_validator("digest", "reminder", "monthly_report", "annual_report", "request_reminder")
     @classmethod
     def _standard_cron(cls, text: str) -> str:
         cron.parse(text)  # a CronError is a ValueError saying what is wrong

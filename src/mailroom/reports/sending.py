@@ -42,6 +42,10 @@ class RendererMissing(MailroomError):
     """A format the mail needs has no renderer in this build."""
 
 
+class AlreadyQueued(InvalidInput):
+    """The period's report was queued before (by hand or by the schedule), and not --force."""
+
+
 @dataclass(frozen=True)
 class Queued:
     outbox_id: int
@@ -126,7 +130,7 @@ def _message_id(session: Session, settings: Settings, report: Report, sender: st
     if not force:
         row = next(row for row in earlier if row.message_id == first)
         period = key.split(":", 1)[1]
-        raise InvalidInput(
+        raise AlreadyQueued(
             f"the {period} report was already queued at "
             f"{local_minute(row.created_at, settings.zone)} ({row.status}); "
             "--force sends it again")

@@ -357,3 +357,23 @@ class Outage(Base):
     ended_at: Mapped[datetime | None]
     detail: Mapped[str] = mapped_column(Text, default="")  # the server's words, no secret
     message_id: Mapped[str | None] = mapped_column(String(300))  # the office's mail, if any
+
+
+# --- schedule (issue 10): the ledger of the scheduled jobs' periods --------------------------
+
+
+class JobRun(Base):
+    """The ledger: one row per scheduled job and period (SPEC: Schedule) — which period of
+    which job was sent, for which fire time, when, and what came of it. Written in the job's
+    own transaction, with its mail; the unique key is what keeps a period from being sent
+    twice, across restarts and by two daemons on one database."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "period", name="uq_job_runs_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(32))  # the [schedule] key: digest, monthly_report…
+    period: Mapped[str] = mapped_column(String(16))  # 2019-05-09 | 2019-05 | 2019, local
+    fire_time: Mapped[datetime]  # the scheduled time this run stood for
+    ran_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(Text, default="")  # the job's one line
