@@ -21,6 +21,7 @@ from mailroom.app import App
 from mailroom.cli_args import Parser as _Parser
 from mailroom.cli_args import UsageError
 from mailroom.cli_args import month as _month
+from mailroom.cli_requests import REQUEST_COMMANDS, add_request_commands
 from mailroom.config import config_path, load_settings
 from mailroom.errors import ConfigError, InvalidInput, MailroomError
 from mailroom.reports.commands import add_report_commands, cmd_report
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
             cli_decisions.add_show(sub)
     _add_officer_commands(commands)
     cli_decisions.add_commands(commands)  # adopt, unadopt, instruct, assign, review
+    add_request_commands(commands)  # request add | list | close (约稿, R14)
     _add_import_command(commands)
     add_report_commands(commands, _Parser)  # reports/commands.py
     return parser
@@ -256,6 +258,7 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "db": cmd_db, "poll": cmd_poll, "run": cmd_run, "check": cmd_check,
     "submissions": cmd_list, "messages": cmd_list, "officers": cmd_officers,
     "import": cmd_import, "report": cmd_report, **cli_decisions.COMMANDS,
+    **REQUEST_COMMANDS,
 }
 
 
