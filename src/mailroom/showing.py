@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from mailroom.errors import InvalidInput
 from mailroom.parsing.letter import parse_letter
+from mailroom.requests.links import links_of
 from mailroom.store.files import FileStore
 from mailroom.store.models import (
     Adoption,
@@ -69,7 +70,8 @@ def submission_view(session: Session, number: str, files: FileStore, zone: ZoneI
         "followups": list(session.scalars(select(Submission.number).where(
             Submission.followup_of_id == item.id).order_by(Submission.received_at,
                                                            Submission.id))),
-        "requests": [],  # 约稿 (R14) links: filled when requests are recorded (issue 10)
+        "requests": [{"code": link.code, "title": link.title, "how": link.how,
+                      "asked": link.asked} for link in links_of(session, item.id, item.unit)],
         "replies": [{"purpose": r.purpose, "to": list(r.recipients), "subject": r.subject,
                      "status": r.status, "sent_at": local_iso(r.sent_at, zone)
                      if r.sent_at else None} for r in session.scalars(
@@ -166,6 +168,9 @@ def submission_text(view: View) -> str:
         f"{d['at'][:16].replace('T', ' ')}  {d['action']:<9} "
         f"{decision_summary(d['action'], d['detail'])}  by {d['by']} ({_came(d)})"
         for d in view["decisions"]])
+    lines += _section("requests (约稿)", [
+        f"{q['code']}  《{q['title']}》  (by {q['how']}{'' if q['asked'] else '; unit not asked'})"
+        for q in view["requests"]])
     lines += _section("replies", [
         f"{r['purpose']} to {', '.join(r['to'])}: {r['status']}"
         f"{' ' + r['sent_at'][:16].replace('T', ' ') if r['sent_at'] else ''}"

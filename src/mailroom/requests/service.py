@@ -90,7 +90,7 @@ def find(session: Session, text: str) -> Request:
         select(Request).where(Request.code == code)).first()
     if found is None:
         raise DecisionError("unknown_request", f"no request (约稿) with the code "
-                            f"{code or text.strip()!r}", code=code or text.strip())
+                            f"{code or text.strip()!r}", request=code or text.strip())
     return found
 
 
@@ -145,7 +145,7 @@ def close_request(session: Session, text: str, actor: Actor) -> Request:
     request = find(session, text)
     if request.status == CLOSED:
         raise DecisionError("already_closed", f"{request.code} was already closed by "
-                            f"{request.closed_by}", code=request.code)
+                            f"{request.closed_by}", request=request.code)
     request.status, request.closed_at = CLOSED, actor.at
     request.closed_by = storable.bounded(actor.by.strip() or "unknown", 200)
     session.flush()
@@ -221,7 +221,8 @@ def answered_by(session: Session, request_ids: Iterable[int]) -> dict[int, dict[
             .join(Submission, Submission.id == RequestLink.submission_id)
             .where(RequestLink.request_id.in_(ids), Submission.unit.is_not(None))
             .order_by(Submission.number)):
-        found[pk].setdefault(unit, []).append(number)
+        if unit is not None:
+            found[pk].setdefault(unit, []).append(number)
     return found
 
 
@@ -261,7 +262,8 @@ def open_requests(session: Session, before: datetime) -> list[OpenRequest]:
     for pk, message_id in session.execute(
             select(RequestUnit.request_id, RequestUnit.message_id)
             .where(RequestUnit.request_id.in_(ids), RequestUnit.message_id.is_not(None))):
-        ids[pk].add(message_id)
+        if message_id is not None:
+            ids[pk].add(message_id)
     return [OpenRequest(row.id, row.code, row.title, frozenset(ids[row.id])) for row in rows]
 
 
