@@ -8,7 +8,7 @@ import re
 from mailroom.rules.folding import fold
 
 PREFIX = "约稿"
-_CODE = re.compile(r"^(?:约稿)?\s*(\d{4})(0[1-9]|1[0-2])-(\d{2,})$")
+_CODE = re.compile(r"^(?:约稿)?(\d{4})(0[1-9]|1[0-2])-(\d{1,3})$")
 _IN_TEXT = re.compile(r"约稿\s*(\d{4})(0[1-9]|1[0-2])\s*[-－—–]\s*(\d{2,4})(?!\d)")
 
 
