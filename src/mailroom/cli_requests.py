@@ -19,7 +19,6 @@ from typing import Any
 from mailroom.app import App
 from mailroom.cli_args import Parser
 from mailroom.decisions import Actor
-from mailroom.listing import table
 from mailroom.requests import service
 from mailroom.store.database import require_current_schema
 from mailroom.vocabulary import DecisionSource
@@ -73,7 +72,7 @@ def cmd_request(app: App, args: argparse.Namespace) -> int:
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
         print()
     else:
-        print(requests_table(rows))
+        print(requests_text(rows))
     return 0
 
 
@@ -87,16 +86,18 @@ def describe_added(added: service.Added) -> str:
     return "\n".join(lines)
 
 
-def requests_table(rows: list[dict[str, Any]]) -> str:
-    body = []
+def requests_text(rows: list[dict[str, Any]]) -> str:
+    """Each request on a line, then who answered (with the numbers) and who did not."""
+    lines = []
     for row in rows:
         answered = "; ".join(f"{unit} {', '.join(numbers)}"
                              + ("" if unit in row["units"] else " (not asked)")
                              for unit, numbers in row["answered"].items())
-        body.append([row["code"], row["title"], row["due"], row["status"], answered or "-",
-                     "、".join(row["missing"]) or "-"])
-    headers = ["code", "title", "due", "status", "answered", "missing"]
-    return table(headers, body, [14, 28, 10, 6, 40, 30]) + f"\n{len(rows)} requests"
+        lines += [f"{row['code']}  《{row['title']}》  due {row['due']}  {row['status']}",
+                  f"  asked:    {'、'.join(row['units'])}",
+                  f"  answered: {answered or '-'}",
+                  f"  missing:  {'、'.join(row['missing']) or '-'}"]
+    return "\n".join([*lines, f"{len(rows)} requests"])
 
 
 REQUEST_COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
