@@ -290,8 +290,8 @@ def test_the_bulletin_lists_the_months_requests(app: App, tmp_path: Path) -> Non
     assert [q["code"] for q in json.loads(render_json(june))["requests"]] == ["约稿201906-01"]
     text = render_text(may).decode()
     assert "四、约稿情况" in text and "本月共约稿3次" in text
-    assert ("已报送：自然资源综合执法大队（201905-0001）、国土空间规划股（201905-0003，非约稿单位）。"
-            in text)
+    assert ("已报送：自然资源综合执法大队（201905-0001）、"
+            "国土空间规划股（201905-0003，非约稿单位）。") in text
     assert "未报送：耕地保护股、望洪林业站。" in text
     html = render_html(may).decode()
     assert "四、约稿情况" in html and "非约稿单位" in html
