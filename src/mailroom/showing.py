@@ -1,6 +1,7 @@
 """`submissions show NUMBER`: one item with all the office may ask about it — its text,
 attachments, first-report verdict, every decision on it, its adoptions and 批示, its
-follow-up links and the replies sent to its mail (SPEC "Command line"); as a JSON object
+follow-up links, the 约稿 requests it answers (R14) and the replies sent to its mail (SPEC
+"Command line"); as a JSON object
 (`submission_view`) and as text (`submission_text`).
 
 The text is the body of the raw mail as kept in the file store, parsed again
@@ -168,13 +169,13 @@ def submission_text(view: View) -> str:
         f"{d['at'][:16].replace('T', ' ')}  {d['action']:<9} "
         f"{decision_summary(d['action'], d['detail'])}  by {d['by']} ({_came(d)})"
         for d in view["decisions"]])
-    lines += _section("requests (约稿)", [
-        f"{q['code']}  《{q['title']}》  (by {q['how']}{'' if q['asked'] else '; unit not asked'})"
-        for q in view["requests"]])
     lines += _section("replies", [
         f"{r['purpose']} to {', '.join(r['to'])}: {r['status']}"
         f"{' ' + r['sent_at'][:16].replace('T', ' ') if r['sent_at'] else ''}"
         for r in view["replies"]])
+    lines += _section("requests (约稿)", [
+        f"{q['code']}  《{q['title']}》  (by {q['how']}{'' if q['asked'] else '; unit not asked'})"
+        for q in view["requests"]])
     body = view["text"] if view["text"] is not None else f"({view['text_error']})"
     lines += ["", "text:", *(f"  {line}" for line in (body.strip() or "(empty)").splitlines())]
     return "\n".join(lines)
