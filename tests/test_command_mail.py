@@ -380,14 +380,14 @@ def test_commands_from_other_senders_never_run(make_app: Callable[..., App]) -> 
 
 def test_nothing_to_run_is_answered_at_once(make_app: Callable[..., App]) -> None:
     app = build(make_app)
-    send(app, command("约稿 关于秋季森林防火的信息",
-                      "单位：执法大队、望洪林业站\n截止：2019-06-10\n采用 县政府网站"), DAY)
+    send(app, command("分配 201905-0004", "单位：执法大队、望洪林业站\n采用 县政府网站"), DAY)
     run(app)
     assert count(app, CommandConfirmation) == 0
     [reply] = outbox(app)
     assert subject_of(reply) == "命令处理结果：未执行任何命令"
     body = text(reply)
-    assert "约稿暂不能通过邮件办理" in body and "“采用 县政府网站”：缺少编号" in body
+    assert "“分配 201905-0004”：缺少单位" in body and "“采用 县政府网站”：缺少编号" in body
+    assert "这一行须紧跟在“约稿 标题”一行之后" in body
     assert "命令格式" in body
 
 

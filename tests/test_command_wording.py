@@ -82,7 +82,7 @@ def test_every_refusal_of_the_decisions_core_is_worded() -> None:
         assert line.strip().lstrip("・") in visible
 
 
-@pytest.mark.parametrize("code", [*ProblemCode, "requests_unavailable", "in_confirmation"])
+@pytest.mark.parametrize("code", [*ProblemCode, "in_confirmation"])
 def test_every_reason_a_line_was_not_understood_is_worded(code: str) -> None:
     facts = reply(how="nothing", not_understood=(NotUnderstood("采用 x", ((code, "x"),)),))
     text, visible = both(facts, "command")

@@ -72,7 +72,9 @@ def test_counting_as_spec() -> None:
         "score": 4, "quota": 2, "meets_quota": True, "rank": 1}
     assert data["unassigned"] == 2  # nobody's: in no unit's numbers
     assert sum(u["submitted"] for u in data["units"]) == 5
-    assert list(data) == ["period", "units", "below_quota", "zero_report", "unassigned"]
+    # SPEC's keys, then the month's 约稿 (R14, an addition)
+    assert list(data) == ["period", "units", "below_quota", "zero_report", "unassigned",
+                          "requests"]
     assert data["period"] == "2019-05"
 
 

@@ -23,6 +23,7 @@ from mailroom.cli_args import UsageError
 from mailroom.cli_args import month as _month
 from mailroom.cli_remind import COMMANDS as REMIND_COMMANDS
 from mailroom.cli_remind import add_commands as add_remind_commands
+from mailroom.cli_requests import REQUEST_COMMANDS, add_request_commands
 from mailroom.config import config_path, load_settings
 from mailroom.errors import ConfigError, InvalidInput, MailroomError
 from mailroom.reports.commands import add_report_commands, cmd_report
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
             cli_decisions.add_show(sub)
     _add_officer_commands(commands)
     cli_decisions.add_commands(commands)  # adopt, unadopt, instruct, assign, review
+    add_request_commands(commands)  # request add | list | close (约稿, R14)
     _add_import_command(commands)
     add_report_commands(commands, _Parser)  # reports/commands.py
     add_remind_commands(commands)  # cli_remind.py: remind (R12)
@@ -263,6 +265,7 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "import": cmd_import, "report": cmd_report, **cli_decisions.COMMANDS,
     **REMIND_COMMANDS,
     **schedule_commands.COMMANDS,
+    **REQUEST_COMMANDS,
 }
 
 

@@ -1,6 +1,7 @@
 """`submissions show NUMBER`: one item with all the office may ask about it — its text,
 attachments, first-report verdict, every decision on it, its adoptions and 批示, its
-follow-up links and the replies sent to its mail (SPEC "Command line"); as a JSON object
+follow-up links, the 约稿 requests it answers (R14) and the replies sent to its mail (SPEC
+"Command line"); as a JSON object
 (`submission_view`) and as text (`submission_text`).
 
 The text is the body of the raw mail as kept in the file store, parsed again
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from mailroom.errors import InvalidInput
 from mailroom.parsing.letter import parse_letter
+from mailroom.requests.links import links_of
 from mailroom.store.files import FileStore
 from mailroom.store.models import (
     Adoption,
@@ -69,7 +71,8 @@ def submission_view(session: Session, number: str, files: FileStore, zone: ZoneI
         "followups": list(session.scalars(select(Submission.number).where(
             Submission.followup_of_id == item.id).order_by(Submission.received_at,
                                                            Submission.id))),
-        "requests": [],  # 约稿 (R14) links: filled when requests are recorded (issue 10)
+        "requests": [{"code": link.code, "title": link.title, "how": link.how,
+                      "asked": link.asked} for link in links_of(session, item.id, item.unit)],
         "replies": [{"purpose": r.purpose, "to": list(r.recipients), "subject": r.subject,
                      "status": r.status, "sent_at": local_iso(r.sent_at, zone)
                      if r.sent_at else None} for r in session.scalars(
@@ -170,6 +173,9 @@ def submission_text(view: View) -> str:
         f"{r['purpose']} to {', '.join(r['to'])}: {r['status']}"
         f"{' ' + r['sent_at'][:16].replace('T', ' ') if r['sent_at'] else ''}"
         for r in view["replies"]])
+    lines += _section("requests (约稿)", [
+        f"{q['code']}  《{q['title']}》  (by {q['how']}{'' if q['asked'] else '; unit not asked'})"
+        for q in view["requests"]])
     body = view["text"] if view["text"] is not None else f"({view['text_error']})"
     lines += ["", "text:", *(f"  {line}" for line in (body.strip() or "(empty)").splitlines())]
     return "\n".join(lines)

@@ -43,6 +43,7 @@ from mailroom.outbox.command_facts import (
 )
 from mailroom.outbox.outgoing import COMMAND_PURPOSE
 from mailroom.parsing.letter import Letter
+from mailroom.requests import service as requests
 from mailroom.rules import commands as grammar
 from mailroom.rules import confirmation
 from mailroom.rules.authresults import authentication_failure, authentication_pass
@@ -50,7 +51,7 @@ from mailroom.store.models import CommandConfirmation, Message, Submission
 from mailroom.vocabulary import DecisionAction, DecisionSource, local_minute
 
 CODE_VALID = timedelta(hours=72)
-REQUESTS_UNAVAILABLE = "requests_unavailable"  # 约稿 by mail waits for the request records
+REQUEST_ACTION = "request"  # a 约稿 recorded (requests/service.py), in the command reply
 IN_CONFIRMATION = "in_confirmation"  # commands written in a confirmation reply do not run
 
 
@@ -100,10 +101,27 @@ class _Work:
                       at=self.letter.received_at, message_pk=message_pk)
         ran = []
         for text in lines:
-            command = grammar.parse_line(text).command
-            if command is not None and not isinstance(command, grammar.Request):
+            command = grammar.parse_held(text)
+            if isinstance(command, grammar.Request):
+                ran.append(self._request(command, actor))
+            elif command is not None:
                 ran.append(self._run_one(command, actor))
         return tuple(ran)
+
+    def _request(self, command: grammar.Request, actor: Actor) -> Ran:
+        """A 约稿, recorded and mailed exactly as `request add` does."""
+        try:
+            added = requests.add_request(self.session, self.settings, title=command.title,
+                                         units=command.units, due=command.due, note="",
+                                         actor=actor)
+        except DecisionError as error:
+            refused = Refused(f"《{command.title}》", REQUEST_ACTION, error.code,
+                              dict(error.facts))
+            return Ran(command.canonical(), refused=(refused,))
+        detail = {"title": added.title, "units": list(added.units), "due": added.due,
+                  "sent_to": {unit: list(to) for unit, to in added.sent_to.items()},
+                  "nobody": list(added.nobody)}
+        return Ran(command.canonical(), done=(Done(added.code, REQUEST_ACTION, detail),))
 
     def _run_one(self, command: grammar.Command, actor: Actor) -> Ran:
         done: list[Done] = []
@@ -142,20 +160,17 @@ def _calls(command: grammar.Command, decisions: Decisions, session: Session,
 
 
 def _not_understood(mail: grammar.CommandMail) -> tuple[NotUnderstood, ...]:
-    """The lines that hold nothing to run, with why; a 约稿 waits for request records."""
+    """The lines that hold something not understood, with why."""
     lines = []
     for line in mail.lines:
         problems = [(str(p.code), p.text) for p in line.problems]
-        if isinstance(line.command, grammar.Request):
-            problems.insert(0, (REQUESTS_UNAVAILABLE, line.command.title))
         if problems:
             lines.append(NotUnderstood(line.text, tuple(problems)))
     return tuple(lines)
 
 
 def _runnable(mail: grammar.CommandMail) -> list[str]:
-    return [command.canonical() for command in mail.commands
-            if not isinstance(command, grammar.Request)]
+    return [grammar.held_text(command) for command in mail.commands]
 
 
 class _CommandMail(_Work):
@@ -222,7 +237,7 @@ class _CommandMail(_Work):
         """Each held command with the items it names, as they stand."""
         held = []
         for text in runnable:
-            command = grammar.parse_line(text).command
+            command = grammar.parse_held(text)
             numbers: tuple[str, ...] = ()
             if isinstance(command, grammar.Adopt):
                 numbers = command.numbers
@@ -230,7 +245,8 @@ class _CommandMail(_Work):
                 numbers = (command.number, *((command.of,) if command.of else ()))
             elif isinstance(command, (grammar.Instruct, grammar.Assign)):
                 numbers = (command.number,)
-            held.append(Held(text, tuple(self._look(number) for number in numbers)))
+            held.append(Held(text.replace("\n", "；"),
+                             tuple(self._look(number) for number in numbers)))
         return tuple(held)
 
     def _look(self, number: str) -> ItemLook:

@@ -3,7 +3,8 @@
 Decided first, without writing: the unit and starting status (rules/attribution.py), the R2
 checks, the R5 elements an urgent report lacks, the replies it will cause. Then, in the
 runner's transaction: the message row (once, complete), the submission with its number,
-the first-report verdict (dedupe), and the receipt stating that verdict.
+the first-report verdict (dedupe), its links to the 约稿 requests it answers
+(requests/service.link_submission), and the receipt stating both.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from mailroom.dedupe.engine import Item
 from mailroom.handlers.base import Incoming, Services, base_detail, record_message
+from mailroom.requests.service import link_submission
 from mailroom.rules.attribution import Attribution, attribute
 from mailroom.rules.authresults import authentication_failure
 from mailroom.rules.checks import CheckInput, run_checks
@@ -43,6 +45,12 @@ class SubmissionHandler:
             services.dedupe.judge(session, submission_pk, Item(
                 incoming.subject.title, incoming.letter.body, prepared.attachment_texts,
                 prepared.content, prepared.content_sketch))
+        with services.timed("requests"):
+            letter = incoming.letter
+            link_submission(session, submission_pk, letter.subject, incoming.subject.title,
+                            letter.body, (letter.header("In-Reply-To") + " "
+                                          + letter.header("References")).split(),
+                            incoming.mail.received_at, services.clock.now())
         with services.timed("queue replies"):
             services.outgoing.queue_receipt(session, plan, submission_pk, incoming.letter,
                                             incoming.attachment_names, missing)

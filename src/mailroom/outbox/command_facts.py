@@ -42,7 +42,7 @@ class Ran:
 @dataclass(frozen=True)
 class NotUnderstood:
     """A line that held no command that could run, with why (rules/commands.ProblemCode,
-    or `requests_unavailable` for a 约稿, `in_confirmation` for a command written in a
+    or `in_confirmation` for a command written in a
     confirmation reply)."""
 
     text: str  # as written

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from mailroom.outbox import compose
-from mailroom.outbox.facts import ItemRef, ReceiptFacts, RosterFacts
+from mailroom.outbox.facts import ItemRef, ReceiptFacts, RequestRef, RosterFacts
 
 FACTS = {"receipt": ReceiptFacts, "roster": RosterFacts}
 _TUPLES = ("attachments", "warnings", "rejected_by", "missing_elements")
@@ -55,6 +55,7 @@ def facts_of(data: dict[str, Any]) -> ReceiptFacts | RosterFacts:
         values[name] = tuple(values[name])
     for name in ("duplicate_of", "followup_of"):
         values[name] = ItemRef(**values[name]) if values[name] else None
+    values["requests"] = tuple(RequestRef(**ref) for ref in values.get("requests", ()))
     return ReceiptFacts(**values)
 
 

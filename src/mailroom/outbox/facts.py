@@ -20,6 +20,16 @@ class ItemRef:
 
 
 @dataclass(frozen=True)
+class RequestRef:
+    """A 约稿 the submission is linked to (R14): its code and title, and whether the
+    submission's unit was one of the units asked."""
+
+    code: str
+    title: str
+    asked: bool = True
+
+
+@dataclass(frozen=True)
 class ReceiptFacts:
     number: str
     unit: str | None
@@ -40,6 +50,7 @@ class ReceiptFacts:
     quota: int | None  # the unit's monthly quota; None without a unit
     registered: bool  # the sender is a registered officer
     unit_example: str  # a configured unit name for the how-to-fix text; "" when none
+    requests: tuple[RequestRef, ...] = ()  # the 约稿 it answers (R14)
 
     @property
     def counts(self) -> bool:

@@ -27,8 +27,15 @@ from mailroom.clock import Clock
 from mailroom.config import Settings
 from mailroom.outbox import compose, deferred
 from mailroom.outbox.command_facts import CommandReplyFacts, ConfirmationRequestFacts
-from mailroom.outbox.facts import ItemRef, ReceiptFacts, RosterFacts, rejected_checks
+from mailroom.outbox.facts import (
+    ItemRef,
+    ReceiptFacts,
+    RequestRef,
+    RosterFacts,
+    rejected_checks,
+)
 from mailroom.parsing.letter import Letter
+from mailroom.requests.links import links_of
 from mailroom.rules.confirmation import REQUEST_PURPOSE
 from mailroom.rules.replies import ReplyContext, why_not_reply
 from mailroom.store import queries
@@ -209,6 +216,8 @@ class Outgoing:
             followup_of=self._ref(session, submission.followup_of_id),
             month=submission.month, counted_this_month=counted, quota=quota,
             registered="unknown_sender" not in warnings, unit_example=self.unit_example,
+            requests=tuple(RequestRef(link.code, link.title, link.asked)
+                           for link in links_of(session, submission.id, submission.unit)),
         )
 
     def _ref(self, session: Session, submission_pk: int | None) -> ItemRef | None:

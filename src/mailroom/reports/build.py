@@ -30,13 +30,14 @@ from typing import TypeVar
 
 from mailroom.config import Settings
 from mailroom.errors import InvalidInput
-from mailroom.reports.records import ItemRecord, Records
+from mailroom.reports.records import ItemRecord, Records, RequestRecord
 from mailroom.reports.values import (
     AdoptedItem,
     AnnualReport,
     AnnualUnitLine,
     MonthlyReport,
     ReporterLine,
+    RequestLine,
     Tally,
     UnitLine,
 )
@@ -181,7 +182,27 @@ def build_monthly(records: Records, period: str, settings: Settings,
         below_quota=tuple(line.unit for line in ranked if not line.meets_quota),
         zero_report=tuple(line.unit for line in ranked if line.tally.submitted == 0),
         unassigned=sum(item.size for item in month_items if not is_units(item)),
-        adopted_items=adopted_items(month_items, order, settings, scoring))
+        adopted_items=adopted_items(month_items, order, settings, scoring),
+        requests=request_lines(records.requests, period))
+
+
+def request_lines(requests: Iterable[RequestRecord], period: str) -> tuple[RequestLine, ...]:
+    """The 约稿 created in `period`, each with the units that answered (asked units in the
+    order named, then units that answered unasked, by name) and those that did not."""
+    lines = []
+    for request in requests:
+        if request.month != period:
+            continue
+        numbers: dict[str, list[str]] = defaultdict(list)
+        for unit, number in request.linked:
+            numbers[unit].append(number)
+        order = [*(u for u in request.units if u in numbers),
+                 *sorted(u for u in numbers if u not in request.units)]
+        lines.append(RequestLine(
+            code=request.code, title=request.title, due=request.due, status=request.status,
+            units=request.units, answered=tuple((u, tuple(numbers[u])) for u in order),
+            missing=tuple(u for u in request.units if u not in numbers)))
+    return tuple(lines)
 
 
 def adopted_items(items: Iterable[ItemRecord], order: dict[str, int], settings: Settings,

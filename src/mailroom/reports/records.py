@@ -17,7 +17,15 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mailroom.store.models import Adoption, Instruction, Officer, Submission
+from mailroom.store.models import (
+    Adoption,
+    Instruction,
+    Officer,
+    Request,
+    RequestLink,
+    RequestUnit,
+    Submission,
+)
 
 
 class ItemRecord(NamedTuple):
@@ -42,13 +50,27 @@ class OfficerRecord(NamedTuple):
     name: str  # "" when the roster gave none
 
 
+class RequestRecord(NamedTuple):
+    """A 约稿 created in the period (R14), with its units and linked items."""
+
+    code: str
+    month: str  # "YYYY-MM" it was created in
+    title: str
+    due: str
+    status: str
+    units: tuple[str, ...]  # asked, in order
+    linked: tuple[tuple[str, str], ...]  # (unit, number) of linked items that have a unit
+
+
 class Records(NamedTuple):
     items: tuple[ItemRecord, ...]  # the period's months in full, earlier months' scored items
     officers: tuple[OfficerRecord, ...]
     first_full_month: str  # items from this month on are all there; before it only scored
+    requests: tuple[RequestRecord, ...] = ()  # the 约稿 created in the period's months
 
 
 _S, _A, _I = Submission.__table__.c, Adoption.__table__.c, Instruction.__table__.c
+_R, _RU, _RL = Request.__table__.c, RequestUnit.__table__.c, RequestLink.__table__.c
 _ITEM = (_S.number, _S.month, _S.unit, _S.status, _S.sender)
 Key = tuple[str, str | None, str, str]  # month, unit, status, sender
 
@@ -91,7 +113,33 @@ def load(session: Session, year: int, first_month: str, last_month: str,
         OfficerRecord(address.lower(), unit, name or "")
         for address, unit, name in connection.execute(
             select(Officer.address, Officer.unit, Officer.name).order_by(Officer.address)))
-    return Records(items=tuple(items), officers=officers, first_full_month=first_month)
+    return Records(items=tuple(items), officers=officers, first_full_month=first_month,
+                   requests=_requests(session, first_month, last_month))
+
+
+def _requests(session: Session, first_month: str, last_month: str) -> tuple[RequestRecord, ...]:
+    """The 约稿 created in the months, their units asked and the items linked to them
+    (three queries)."""
+    connection = session.connection()
+    rows = connection.execute(
+        select(_R.id, _R.code, _R.month, _R.title, _R.due, _R.status)
+        .where(_R.month.between(first_month, last_month))
+        .order_by(_R.month, _R.sequence)).all()
+    if not rows:
+        return ()
+    ids = [row.id for row in rows]
+    units: dict[int, list[str]] = defaultdict(list)
+    for pk, unit in connection.execute(select(_RU.request_id, _RU.unit).where(
+            _RU.request_id.in_(ids)).order_by(_RU.request_id, _RU.position)):
+        units[pk].append(unit)
+    linked: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for pk, unit, number in connection.execute(
+            select(_RL.request_id, _S.unit, _S.number)
+            .join_from(RequestLink.__table__, Submission.__table__)
+            .where(_RL.request_id.in_(ids), _S.unit.is_not(None)).order_by(_S.number)):
+        linked[pk].append((unit, number))
+    return tuple(RequestRecord(row.code, row.month, row.title, row.due, row.status,
+                               tuple(units[row.id]), tuple(linked[row.id])) for row in rows)
 
 
 def _groups(session: Session, first_month: str, last_month: str) -> dict[Key, int]:

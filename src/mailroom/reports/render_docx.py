@@ -106,6 +106,13 @@ def _monthly(doc: DocumentObject, r: MonthlyReport) -> None:
         _note(doc, word("star_note"))
     else:
         _body(doc, word("adopted_none", r))
+    if r.requests:
+        _section(doc, word("section", 4, "requests"))
+        _body(doc, word("requests_lead", r))
+        for q in r.requests:
+            _body(doc, word("request_item", q), bold=True, indent=False)
+            _body(doc, word("request_answered", q))
+            _body(doc, word("request_missing", q))
 
 
 def _annual(doc: DocumentObject, r: AnnualReport) -> None:

@@ -2,9 +2,11 @@
 
 Monthly: `{"period": "YYYY-MM", "units": [{"unit", "submitted", "counted", "duplicates",
 "suspected", "rejected", "adopted", "adoptions": {channel: n}, "score", "quota",
-"meets_quota", "rank"}], "below_quota": [names], "zero_report": [names], "unassigned": n}`,
-units in rank order, `adoptions` every report channel (the configured ones, then any
-other channel found) with its count.
+"meets_quota", "rank"}], "below_quota": [names], "zero_report": [names], "unassigned": n,
+"requests": [{"code", "title", "units", "due", "answered": {unit: [numbers]}, "missing",
+"status"}]}`, units in rank order, `adoptions` every report channel (the configured ones,
+then any other channel found) with its count; `requests` (an addition to SPEC's keys, R14)
+the 约稿 created in the month, as `request list --format json` shows them.
 
 Annual (SPEC: "the same per unit for the year plus months_below_quota, and a reporters
 list with the same fields per sender"): `{"period": "YYYY", "units": [… the same keys …,
@@ -23,7 +25,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mailroom.reports.values import AnnualReport, MonthlyReport, Tally
+from mailroom.reports.values import AnnualReport, MonthlyReport, RequestLine, Tally
 
 
 def number(value: float) -> int | float:
@@ -50,7 +52,15 @@ def monthly_object(report: MonthlyReport) -> dict[str, Any]:
         "below_quota": list(report.below_quota),
         "zero_report": list(report.zero_report),
         "unassigned": report.unassigned,
+        "requests": [request_fields(line) for line in report.requests],
     }
+
+
+def request_fields(line: RequestLine) -> dict[str, Any]:
+    """A 约稿 of the month, in `request list --format json`'s shape."""
+    return {"code": line.code, "title": line.title, "units": list(line.units),
+            "due": line.due, "answered": {unit: list(numbers) for unit, numbers in line.answered},
+            "missing": list(line.missing), "status": line.status}
 
 
 def annual_object(report: AnnualReport) -> dict[str, Any]:

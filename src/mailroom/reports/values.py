@@ -53,6 +53,22 @@ class AdoptedItem:
 
 
 @dataclass(frozen=True)
+class RequestLine:
+    """A 约稿 of the month (R14) with who answered and who did not."""
+
+    code: str  # 约稿YYYYMM-NN
+    title: str
+    due: str  # "YYYY-MM-DD"
+    status: str  # open | closed
+    units: tuple[str, ...]  # the units asked, in the order named
+    answered: tuple[tuple[str, tuple[str, ...]], ...]  # (unit, numbers): asked units first
+    missing: tuple[str, ...]  # units asked that have not answered
+
+    def asked(self, unit: str) -> bool:
+        return unit in self.units
+
+
+@dataclass(frozen=True)
 class MonthlyReport:
     period: str  # "YYYY-MM"
     bureau: str  # [office] name
@@ -64,6 +80,7 @@ class MonthlyReport:
     zero_report: tuple[str, ...]  # units with no submission at all (零报送)
     unassigned: int  # items of the period nobody has been given yet
     adopted_items: tuple[AdoptedItem, ...]  # by unit (rank order), then number
+    requests: tuple[RequestLine, ...] = ()  # the 约稿 created in the month, by code
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,15 @@ class Request:
     def canonical(self) -> str:
         return f"约稿 {self.title}"
 
+    def held(self) -> str:
+        """The request with its 单位：/截止： lines, as a held command mail keeps it."""
+        lines = [self.canonical()]
+        if self.units:
+            lines.append("单位：" + "、".join(self.units))
+        if self.due is not None:
+            lines.append(f"截止：{self.due.isoformat()}")
+        return "\n".join(lines)
+
 
 Command = Adopt | Instruct | Review | Assign | Request
 
@@ -232,6 +241,19 @@ def parse_command_mail(subject: str, body: str) -> CommandMail:
     if lines and _only_a_heading(lines[0]) and any(line.command for line in lines[1:]):
         del lines[0]  # subject "采用" over a body of commands: a heading, not a command
     return CommandMail(tuple(lines))
+
+
+def held_text(command: Command) -> str:
+    """What a held command is kept as: its canonical line (a 约稿 with its field lines);
+    `parse_held` reads it back."""
+    return command.held() if isinstance(command, Request) else command.canonical()
+
+
+def parse_held(text: str) -> Command | None:
+    if "\n" not in text:
+        return parse_line(text).command
+    commands = parse_command_mail("", text).commands
+    return commands[0] if commands else None
 
 
 def _only_a_heading(line: Line) -> bool:

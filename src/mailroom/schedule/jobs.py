@@ -29,6 +29,7 @@ from mailroom.clock import Clock
 from mailroom.config import Settings
 from mailroom.reminders.sending import scheduled_reminders
 from mailroom.reports import sending, service
+from mailroom.requests.reminding import scheduled_due_reminders
 from mailroom.reports.render import RENDERERS
 from mailroom.reports.values import AnnualReport, MonthlyReport
 from mailroom.schedule.periods import Period, period_key
@@ -75,6 +76,7 @@ def _queue(session: Session, settings: Settings, clock: Clock,
 
 JOBS: dict[str, Job] = {
     "reminder": Job(Period.MONTH, scheduled_reminders),
+    "request_reminder": Job(Period.DAY, scheduled_due_reminders),
     "monthly_report": Job(Period.MONTH, scheduled_monthly_report),
     "annual_report": Job(Period.YEAR, scheduled_annual_report),
 }

@@ -377,3 +377,59 @@ class JobRun(Base):
     fire_time: Mapped[datetime]  # the scheduled time this run stood for
     ran_at: Mapped[datetime]
     outcome: Mapped[str] = mapped_column(Text, default="")  # the job's one line
+# --- 约稿 requests (R14) ---------------------------------------------------------------------
+
+
+class Request(Base):
+    """A 约稿 (R14): a piece the office commissions from named units by a due date. Its code
+    `约稿YYYYMM-NN` (month of creation in `timezone`, the month's `sequence`) is never
+    reused. Who, when and how it came (the CLI, or a command mail) are kept here."""
+
+    __tablename__ = "requests"
+    __table_args__ = (UniqueConstraint("month", "sequence", name="uq_requests_month_sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # 约稿YYYYMM-NN
+    month: Mapped[str] = mapped_column(String(7), index=True)  # "YYYY-MM" it was created in
+    sequence: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    due: Mapped[str] = mapped_column(String(10), index=True)  # "YYYY-MM-DD", local date
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(8), index=True)  # open | closed
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(8))  # cli | mail
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))  # command mail
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class RequestUnit(Base):
+    """A unit a request asks, in the order named, with the Message-ID of the request mail
+    queued to it (None: nobody to mail)."""
+
+    __tablename__ = "request_units"
+    __table_args__ = (UniqueConstraint("request_id", "unit", name="uq_request_units_unit"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(200))
+    message_id: Mapped[str | None] = mapped_column(String(300), index=True)
+
+
+class RequestLink(Base):
+    """A submission that answers a request (linked when it was recorded): `how` it was
+    recognised (code | reply | title) and the title score."""
+
+    __tablename__ = "request_links"
+    __table_args__ = (
+        UniqueConstraint("request_id", "submission_id", name="uq_request_links_pair"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    how: Mapped[str] = mapped_column(String(8))  # code | reply | title
+    score: Mapped[float | None] = mapped_column(Float)
+    linked_at: Mapped[datetime]
