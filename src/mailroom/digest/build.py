@@ -1,0 +1,394 @@
+"""The office digest (R11) as plain values, pure: the records read since the last digest
+sent (digest/records.py) → what the digest says, section by section, in SPEC's order:
+urgent items; suspected duplicates to confirm (the pair side by side, the passages that
+matched, the two commands that settle it); unassigned items; unknown senders; rejected
+items and failed sender authentication; verdicts changed by re-evaluation; failed mails;
+commands executed or refused; then the counts (and the list of everything new).
+
+`build` returns None when nothing new calls for the office: no submission, command, roster
+or failed mail, no decision, no changed verdict (our own mail, auto-replies and bounces
+alone do not make a digest — a digest answered by an out-of-office would make the next).
+No wording here: the Chinese is in templates/digest.*.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mailroom.dedupe.normalize import MIN_SENTENCE, compact
+from mailroom.dedupe.passages import matched_passages
+from mailroom.vocabulary import Kind, Priority, Status, WarningCode
+
+EXCERPT = 200  # characters of an item's text shown
+PASSAGES = 5  # matched passages shown per pair
+_SPACE = re.compile(r"\s+")
+# what makes a digest worth sending on its own (see the module's doc)
+_NEWS_KINDS = frozenset({Kind.SUBMISSION, Kind.COMMAND, Kind.ROSTER, Kind.FAILED})
+_STATUS_ORDER = tuple(Status)
+_KIND_ORDER = (Kind.SUBMISSION, Kind.COMMAND, Kind.ROSTER, Kind.FAILED, Kind.BOUNCE,
+               Kind.AUTO_REPLY, Kind.LIST, Kind.OWN)
+
+
+# --- the records (records.py reads them) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """A submission as the digest needs it; times already local ("YYYY-MM-DD HH:MM")."""
+
+    pk: int
+    number: str
+    unit: str | None
+    title: str
+    sender: str
+    received_at: str
+    status: str
+    priority: str
+    text: str  # the body as read from the raw mail ("" when it cannot be read)
+    attachments: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    followup: str | None = None
+    duplicate_of_pk: int | None = None
+    score: float | None = None
+    match_part: str | None = None
+    stored_passages: tuple[tuple[str, str], ...] = ()  # the verdict's (compacted) pairs
+
+
+@dataclass(frozen=True)
+class MailRow:
+    """A message (any kind) recorded since the last digest."""
+
+    pk: int
+    kind: str
+    sender: str
+    subject: str
+    received_at: str
+    reason: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    reply_subject: str | None = None  # a command mail's reply (or confirmation request)
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    id: int
+    number: str
+    title: str
+    unit: str | None
+    action: str
+    detail: Mapping[str, Any]  # as recorded, with the item's title and unit (as an Outcome)
+    by: str
+    at: str
+    source: str  # cli | mail | web
+    mail_subject: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    id: int
+    item_pk: int
+    caused_by_pk: int
+    previous_status: str
+    previous_first_pk: int | None
+    status: str
+    first_pk: int | None
+
+
+@dataclass(frozen=True)
+class Records:
+    """What records.py read: new mail (and its submissions), decisions and changed
+    verdicts not shown yet, and the other submissions they point to."""
+
+    since: str | None  # when the last digest was sent (local), None: never
+    mails: tuple[MailRow, ...] = ()
+    items: tuple[ItemRow, ...] = ()  # submissions of the new mail, in number order
+    others: Mapping[int, ItemRow] = field(default_factory=dict)  # first reports… by pk
+    changes: tuple[ChangeRow, ...] = ()
+    decisions: tuple[DecisionRow, ...] = ()
+    receipts: int = 0  # receipts queued for the new mail
+
+
+# --- the digest -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    marked: bool = False  # a passage found in the other item of the pair
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item as the digest shows it."""
+
+    number: str
+    unit: str | None
+    title: str
+    sender: str
+    received_at: str
+    status: str
+    priority: str
+    excerpt: str  # the first EXCERPT characters of its text, white space folded
+    attachments: tuple[str, ...]
+    warnings: tuple[str, ...]
+    followup: str | None
+    more: bool  # the text goes on past the excerpt
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A suspected duplicate and the first report it was matched with, side by side."""
+
+    item: Entry
+    first: Entry
+    score: float | None
+    part: str | None  # title | content | attachment
+    item_excerpt: tuple[Segment, ...]
+    first_excerpt: tuple[Segment, ...]
+    passages: tuple[tuple[str, str], ...]  # (this item's, the first report's)
+    confirm: str  # 确认重复 201905-0013 201905-0011
+    distinct: str  # 不是重复 201905-0013
+
+
+@dataclass(frozen=True)
+class UnknownSender:
+    address: str
+    items: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    number: str
+    unit: str | None
+    title: str
+    previous_status: str
+    previous_first: str | None
+    status: str
+    first: str | None
+    caused_by: str | None  # the mail received earlier but processed later
+
+
+@dataclass(frozen=True)
+class Failed:
+    received_at: str
+    sender: str
+    subject: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CommandMail:
+    received_at: str
+    sender: str
+    subject: str
+    commands: tuple[str, ...]
+    outcome: str  # ran | held | not_held | nothing | refused
+    reply_subject: str | None
+    not_understood: int
+
+
+@dataclass(frozen=True)
+class Counts:
+    mails: int
+    kinds: tuple[tuple[str, int], ...]
+    items: int
+    statuses: tuple[tuple[str, int], ...]
+    urgent: int
+    receipts: int
+    decisions: int
+
+
+@dataclass(frozen=True)
+class Digest:
+    day: str  # YYYY-MM-DD the digest is for
+    since: str | None
+    bureau: str
+    urgent: tuple[Entry, ...]
+    pairs: tuple[Pair, ...]
+    unassigned: tuple[Entry, ...]
+    unknown_senders: tuple[UnknownSender, ...]
+    rejected: tuple[Entry, ...]  # rejected, or sender authentication failed
+    changes: tuple[Change, ...]
+    failed: tuple[Failed, ...]
+    decisions: tuple[DecisionRow, ...]
+    command_mails: tuple[CommandMail, ...]
+    counts: Counts
+    new_items: tuple[Entry, ...]  # every new submission, for the list at the end
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """The sections that have something, in the order shown."""
+        present = [("urgent", self.urgent), ("pairs", self.pairs),
+                   ("unassigned", self.unassigned), ("unknown_senders", self.unknown_senders),
+                   ("rejected", self.rejected), ("changes", self.changes),
+                   ("failed", self.failed),
+                   ("commands", self.decisions or self.command_mails)]
+        return (*(name for name, values in present if values), "counts")
+
+    @property
+    def entries(self) -> int:
+        """What the office is asked to look at (the log line's figure)."""
+        return (len(self.urgent) + len(self.pairs) + len(self.unassigned)
+                + sum(len(s.items) for s in self.unknown_senders) + len(self.rejected)
+                + len(self.changes) + len(self.failed) + len(self.decisions)
+                + len(self.command_mails))
+
+
+# --- building -------------------------------------------------------------------------
+
+
+def folded(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def entry(row: ItemRow) -> Entry:
+    text = folded(row.text)
+    return Entry(row.number, row.unit, row.title, row.sender, row.received_at, row.status,
+                 row.priority, text[:EXCERPT], row.attachments, row.warnings, row.followup,
+                 more=len(text) > EXCERPT)
+
+
+def _key(char: str) -> str:
+    return compact(unicodedata.normalize("NFKC", char))
+
+
+def marked(excerpt: str, passages: Sequence[str]) -> tuple[Segment, ...]:
+    """The excerpt cut into segments, those inside one of `passages` marked. Passages are
+    found by their compacted characters (dedupe/normalize.compact), so a readable passage
+    and the compacted one a verdict stored both mark the same span; a passage the excerpt
+    cuts off is marked as far as it goes."""
+    keys = [_key(char) for char in excerpt]
+    flat = "".join(keys)
+    owner = [i for i, key in enumerate(keys) for _ in key]
+    flags = [False] * len(excerpt)
+
+    def mark(start: int, length: int) -> None:
+        first, last = owner[start], owner[start + length - 1]
+        flags[first:last + 1] = [True] * (last + 1 - first)
+
+    for passage in passages:
+        needle = compact(unicodedata.normalize("NFKC", passage))
+        if len(needle) < MIN_SENTENCE:
+            continue
+        start = flat.find(needle)
+        while start >= 0:
+            mark(start, len(needle))
+            start = flat.find(needle, start + len(needle))
+        for length in range(min(len(needle), len(flat)) - 1, MIN_SENTENCE - 1, -1):
+            if flat.endswith(needle[:length]):  # cut off by the excerpt's end
+                mark(len(flat) - length, length)
+                break
+    segments: list[Segment] = []
+    for char, flag in zip(excerpt, flags, strict=True):
+        if segments and segments[-1].marked == flag:
+            segments[-1] = Segment(segments[-1].text + char, flag)
+        else:
+            segments.append(Segment(char, flag))
+    return tuple(segments)
+
+
+def pair(row: ItemRow, first: ItemRow) -> Pair:
+    item_entry, first_entry = entry(row), entry(first)
+    found = matched_passages(row.text, first.text) if row.text and first.text else []
+    passages = tuple((p.a, p.b) for p in found) or row.stored_passages
+    return Pair(
+        item_entry, first_entry, row.score, row.match_part,
+        marked(item_entry.excerpt, [a for a, _ in passages]),
+        marked(first_entry.excerpt, [b for _, b in passages]),
+        passages[:PASSAGES], f"确认重复 {row.number} {first.number}", f"不是重复 {row.number}")
+
+
+def _pairs(records: Records) -> tuple[Pair, ...]:
+    """New suspected items, and items a changed verdict made suspected, still suspected."""
+    rows = {row.pk: row for row in records.items}
+    for change in records.changes:
+        if change.item_pk in records.others:
+            rows.setdefault(change.item_pk, records.others[change.item_pk])
+    out = []
+    for row in sorted(rows.values(), key=lambda r: r.number):
+        first = records.others.get(row.duplicate_of_pk) if row.duplicate_of_pk else None
+        first = first or rows.get(row.duplicate_of_pk or 0)
+        if row.status == Status.SUSPECTED and first is not None:
+            out.append(pair(row, first))
+    return tuple(out)
+
+
+def _unknown(items: Sequence[Entry]) -> tuple[UnknownSender, ...]:
+    by_sender: dict[str, list[Entry]] = {}
+    for item in items:
+        if WarningCode.UNKNOWN_SENDER in item.warnings:
+            by_sender.setdefault(item.sender, []).append(item)
+    return tuple(UnknownSender(address, tuple(group)) for address, group in by_sender.items())
+
+
+def _change(row: ChangeRow, records: Records) -> Change:
+    def number(pk: int | None) -> str | None:
+        found = records.others.get(pk) if pk is not None else None
+        return found.number if found else None
+
+    item = records.others[row.item_pk]
+    return Change(item.number, item.unit, item.title, row.previous_status,
+                  number(row.previous_first_pk), row.status, number(row.first_pk),
+                  number(row.caused_by_pk))
+
+
+def _command_mail(mail: MailRow) -> CommandMail:
+    detail = mail.detail
+    if detail.get("refused"):
+        outcome = "refused"
+    elif str(detail.get("held", "")).startswith("no:"):
+        outcome = "not_held"
+    elif detail.get("held"):
+        outcome = "held"
+    elif detail.get("ran"):
+        outcome = "ran"
+    else:
+        outcome = "nothing"
+    commands = tuple(str(c) for c in detail.get("commands", ()) or ())
+    return CommandMail(mail.received_at, mail.sender, mail.subject, commands, outcome,
+                       mail.reply_subject, int(detail.get("not_understood", 0) or 0))
+
+
+def _counts(records: Records, urgent: int) -> Counts:
+    kinds = Counter(mail.kind for mail in records.mails)
+    statuses = Counter(item.status for item in records.items)
+    return Counts(
+        mails=len(records.mails),
+        kinds=tuple((k.value, kinds[k]) for k in _KIND_ORDER if kinds[k]),
+        items=len(records.items),
+        statuses=tuple((s.value, statuses[s]) for s in _STATUS_ORDER if statuses[s]),
+        urgent=urgent, receipts=records.receipts, decisions=len(records.decisions))
+
+
+def has_news(records: Records) -> bool:
+    return bool(records.items or records.changes or records.decisions
+                or any(mail.kind in _NEWS_KINDS for mail in records.mails))
+
+
+def build(records: Records, *, day: str, bureau: str = "") -> Digest | None:
+    """The digest of `records` for `day`, or None when there is nothing new."""
+    if not has_news(records):
+        return None
+    entries = tuple(entry(row) for row in records.items)
+    urgent = tuple(e for e in entries if e.priority == Priority.URGENT)
+    flagged = (Status.REJECTED,)
+    return Digest(
+        day=day, since=records.since, bureau=bureau, urgent=urgent,
+        pairs=_pairs(records),
+        unassigned=tuple(e for e in entries if e.status == Status.UNASSIGNED),
+        unknown_senders=_unknown(entries),
+        rejected=tuple(e for e in entries if e.status in flagged
+                       or WarningCode.SENDER_AUTHENTICATION_FAILED in e.warnings),
+        changes=tuple(_change(row, records) for row in records.changes
+                      if row.item_pk in records.others),
+        failed=tuple(Failed(m.received_at, m.sender, m.subject, m.reason or "")
+                     for m in records.mails if m.kind == Kind.FAILED),
+        decisions=records.decisions,
+        command_mails=tuple(_command_mail(m) for m in records.mails
+                            if m.kind == Kind.COMMAND),
+        counts=_counts(records, len(urgent)),
+        new_items=entries)
