@@ -49,7 +49,8 @@ class ItemRow:
     received_at: str
     status: str
     priority: str
-    text: str  # the body as read from the raw mail ("" when it cannot be read)
+    text: str  # the body as read from the raw mail ("" when it cannot be read), or …
+    text_from: str = "body"  # … "attachment": the attachments' text dedupe compared
     attachments: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     followup: str | None = None
@@ -133,6 +134,7 @@ class Entry:
     status: str
     priority: str
     excerpt: str  # the first EXCERPT characters of its text, white space folded
+    text_from: str  # body | attachment
     attachments: tuple[str, ...]
     warnings: tuple[str, ...]
     followup: str | None
@@ -149,7 +151,8 @@ class Pair:
     part: str | None  # title | content | attachment
     item_excerpt: tuple[Segment, ...]
     first_excerpt: tuple[Segment, ...]
-    passages: tuple[tuple[str, str], ...]  # (this item's, the first report's)
+    passages: tuple[tuple[str, str], ...]  # (this item's, the first report's: the same
+                                           # string when they differ only in punctuation)
     confirm: str  # 确认重复 201905-0013 201905-0011
     distinct: str  # 不是重复 201905-0013
 
@@ -248,7 +251,8 @@ def folded(text: str) -> str:
 def entry(row: ItemRow) -> Entry:
     text = folded(row.text)
     return Entry(row.number, row.unit, row.title, row.sender, row.received_at, row.status,
-                 row.priority, text[:EXCERPT], row.attachments, row.warnings, row.followup,
+                 row.priority, text[:EXCERPT], row.text_from, row.attachments, row.warnings,
+                 row.followup,
                  more=len(text) > EXCERPT)
 
 
@@ -291,10 +295,15 @@ def marked(excerpt: str, passages: Sequence[str]) -> tuple[Segment, ...]:
     return tuple(segments)
 
 
+def _same(a: str, b: str) -> bool:
+    return compact(unicodedata.normalize("NFKC", a)) == compact(unicodedata.normalize("NFKC", b))
+
+
 def pair(row: ItemRow, first: ItemRow) -> Pair:
     item_entry, first_entry = entry(row), entry(first)
     found = matched_passages(row.text, first.text) if row.text and first.text else []
-    passages = tuple((p.a, p.b) for p in found) or row.stored_passages
+    passages = tuple((p.a, p.a if _same(p.a, p.b) else p.b) for p in found) \
+        or row.stored_passages
     return Pair(
         item_entry, first_entry, row.score, row.match_part,
         marked(item_entry.excerpt, [a for a, _ in passages]),

@@ -13,7 +13,10 @@ what belongs to the messages the first one read, so the rows of one digest agree
 under READ COMMITTED.
 
 Each item's text is its mail's body, read from the raw mail in the file store and parsed
-again (as `submissions show` does): the database keeps only dedupe's compacted copy.
+again (as `submissions show` does); when the body is only a cover note ("详见附件", a
+greeting and a signature: under `COVER_NOTE` characters of content) and dedupe compared the
+attachments' text, that text as dedupe keeps it (its sentences, compacted: no punctuation
+inside a sentence), so the office sees what was matched.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from mailroom.dedupe.normalize import clean_text, compact
 from mailroom.digest.build import ChangeRow, DecisionRow, ItemRow, MailRow, Records
 from mailroom.outbox.outgoing import COMMAND_PURPOSE
 from mailroom.parsing.letter import parse_letter
@@ -34,6 +38,7 @@ from mailroom.rules.confirmation import REQUEST_PURPOSE
 from mailroom.store.files import FileStore
 from mailroom.store.models import (
     Decision,
+    DedupeText,
     Digest,
     Message,
     OutgoingMail,
@@ -47,6 +52,7 @@ GAP_HOURS = 6  # a gap no row filled for this long is a rolled-back id
 MAX_GAPS = 1000
 MAX_TEXT = 5000  # characters of a body kept (the excerpt and the matched passages)
 RECEIPT_PURPOSE = "receipt"
+COVER_NOTE = 60  # compacted characters of content a body needs not to be a cover note
 
 Gaps = tuple[tuple[int, str], ...]  # (id, first seen, ISO 8601)
 
@@ -179,8 +185,23 @@ def _item_rows(session: Session, where: ColumnElement[bool], files: FileStore,
         .join(Message, Message.id == Submission.message_pk)
         .where(where).order_by(Submission.id)).all()
     names = _attachment_names(session, [item.message_pk for item, _ in rows])
+    from_attachments = _attachment_texts(session, [item.id for item, _ in rows])
     return [(item.message_pk, _item(item, raw_path, names.get(item.message_pk, ()),
-                                    files, local)) for item, raw_path in rows]
+                                    from_attachments.get(item.id), files, local))
+            for item, raw_path in rows]
+
+
+def _attachment_texts(session: Session, pks: Sequence[int]) -> dict[int, str]:
+    """The text dedupe compared, per item (sentences, compacted), for items whose body
+    turns out to be a cover note."""
+    found: dict[int, str] = {}
+    for start in range(0, len(pks), 500):
+        for pk, content in session.execute(
+                select(DedupeText.submission_id, DedupeText.content)
+                .where(DedupeText.submission_id.in_(pks[start:start + 500]),
+                       DedupeText.source.like("%attachment%"))):
+            found[pk] = "".join(f"{line}。" for line in content.split("\n") if line)
+    return found
 
 
 def _attachment_names(session: Session, message_pks: Sequence[int]
@@ -196,15 +217,18 @@ def _attachment_names(session: Session, message_pks: Sequence[int]
     return {pk: tuple(found) for pk, found in names.items()}
 
 
-def _item(item: Submission, raw_path: str, attachments: tuple[str, ...], files: FileStore,
-          local: _Local) -> ItemRow:
+def _item(item: Submission, raw_path: str, attachments: tuple[str, ...],
+          attachment_text: str | None, files: FileStore, local: _Local) -> ItemRow:
     detail = item.match_detail or {}
+    text, text_from = _body(files, raw_path, item.received_at), "body"
+    if attachment_text and len(compact(clean_text(text))) < COVER_NOTE < len(attachment_text):
+        text, text_from = attachment_text, "attachment"
     stored = tuple((str(p[0]), str(p[1])) for p in detail.get("passages", ()) or ()
                    if isinstance(p, list | tuple) and len(p) >= 2)
     return ItemRow(
         pk=item.id, number=item.number, unit=item.unit, title=item.title, sender=item.sender,
         received_at=local(item.received_at), status=item.status, priority=item.priority,
-        text=_body(files, raw_path, item.received_at), attachments=attachments,
+        text=text, text_from=text_from, attachments=attachments,
         warnings=tuple(item.warnings or ()), followup=item.followup,
         duplicate_of_pk=item.duplicate_of_id, score=item.score, match_part=item.match_part,
         stored_passages=stored)
