@@ -302,7 +302,7 @@ def _same(a: str, b: str) -> bool:
 def pair(row: ItemRow, first: ItemRow) -> Pair:
     item_entry, first_entry = entry(row), entry(first)
     found = matched_passages(row.text, first.text) if row.text and first.text else []
-    passages = tuple((p.a, p.a if _same(p.a, p.b) else p.b) for p in found) \
+    passages = tuple(dict.fromkeys((p.a, p.a if _same(p.a, p.b) else p.b) for p in found)) \
         or row.stored_passages
     return Pair(
         item_entry, first_entry, row.score, row.match_part,
