@@ -179,3 +179,14 @@ def test_nothing_new_is_no_digest() -> None:
     assert build(own_mail, day="2019-05-09") is None  # a digest's echo makes no digest
     roster = build(Records(since=None, mails=(mail(4, "roster"),)), day="2019-05-09")
     assert roster is not None and roster.sections == ("counts",)
+
+
+def test_confirmation_codes_never_reach_the_digest() -> None:
+    """Every office address gets the digest; a reply to it must carry no live 确认码."""
+    reply = mail(30, "command", subject="回复：确认码 ABCDEFGH：请确认 1 项命令（采用）",
+                 sender="office@example.cn", detail={"commands": [], "ran": False},
+                 reply_subject="命令处理结果：已执行 0 项，未执行 0 项")
+    digest = build(Records(since=None, mails=(reply,)), day="2019-05-09")
+    assert digest is not None
+    text, html = render(digest)
+    assert "ABCDEFGH" not in text + html and "确认码 ********" in text

@@ -17,11 +17,12 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mailroom.dedupe.normalize import MIN_SENTENCE, compact
 from mailroom.dedupe.passages import matched_passages
+from mailroom.rules.confirmation import find_codes
 from mailroom.vocabulary import Kind, Priority, Status, WarningCode
 
 EXCERPT = 200  # characters of an item's text shown
@@ -345,6 +346,16 @@ def _change(row: ChangeRow, records: Records) -> Change:
                   number(row.caused_by_pk))
 
 
+def masked(text: str | None) -> str | None:
+    """`text` with every confirmation code (确认码 XXXXXXXX) hidden: the digest goes to every
+    office address, and a reply to it must never carry a code that could run commands."""
+    if not text:
+        return text
+    for code in find_codes(text):
+        text = text.replace(code, "*" * len(code))
+    return text
+
+
 def _command_mail(mail: MailRow) -> CommandMail:
     detail = mail.detail
     if detail.get("refused"):
@@ -358,8 +369,9 @@ def _command_mail(mail: MailRow) -> CommandMail:
     else:
         outcome = "nothing"
     commands = tuple(str(c) for c in detail.get("commands", ()) or ())
-    return CommandMail(mail.received_at, mail.sender, mail.subject, commands, outcome,
-                       mail.reply_subject, int(detail.get("not_understood", 0) or 0))
+    return CommandMail(mail.received_at, mail.sender, masked(mail.subject) or "", commands,
+                       outcome, masked(mail.reply_subject),
+                       int(detail.get("not_understood", 0) or 0))
 
 
 def _counts(records: Records, urgent: int) -> Counts:
@@ -396,7 +408,8 @@ def build(records: Records, *, day: str, bureau: str = "") -> Digest | None:
                       if row.item_pk in records.others),
         failed=tuple(Failed(m.received_at, m.sender, m.subject, m.reason or "")
                      for m in records.mails if m.kind == Kind.FAILED),
-        decisions=records.decisions,
+        decisions=tuple(replace(d, mail_subject=masked(d.mail_subject))
+                        for d in records.decisions),
         command_mails=tuple(_command_mail(m) for m in records.mails
                             if m.kind == Kind.COMMAND),
         counts=_counts(records, len(urgent)),

@@ -46,7 +46,7 @@ from mailroom.store.models import (
     Submission,
     VerdictChange,
 )
-from mailroom.vocabulary import Kind, local_minute
+from mailroom.vocabulary import Kind, Priority, Status, WarningCode, local_minute
 
 GAP_HOURS = 6  # a gap no row filled for this long is a rolled-back id
 MAX_GAPS = 1000
@@ -178,8 +178,9 @@ def _replies(session: Session, where: ColumnElement[bool], mail_pks: set[int]
 
 
 def _item_rows(session: Session, where: ColumnElement[bool], files: FileStore,
-               local: _Local) -> list[tuple[int, ItemRow]]:
-    """(message pk, item) of the submissions whose message matches `where`."""
+               local: _Local, every_text: bool = False) -> list[tuple[int, ItemRow]]:
+    """(message pk, item) of the submissions whose message matches `where`; their text
+    when `every_text` or the digest shows it."""
     rows = session.execute(
         select(Submission, Message.raw_path)
         .join(Message, Message.id == Submission.message_pk)
@@ -187,7 +188,8 @@ def _item_rows(session: Session, where: ColumnElement[bool], files: FileStore,
     names = _attachment_names(session, [item.message_pk for item, _ in rows])
     from_attachments = _attachment_texts(session, [item.id for item, _ in rows])
     return [(item.message_pk, _item(item, raw_path, names.get(item.message_pk, ()),
-                                    from_attachments.get(item.id), files, local))
+                                    from_attachments.get(item.id), files, local,
+                                    every_text or _shows_text(item)))
             for item, raw_path in rows]
 
 
@@ -217,12 +219,25 @@ def _attachment_names(session: Session, message_pks: Sequence[int]
     return {pk: tuple(found) for pk, found in names.items()}
 
 
+def _shows_text(item: Submission) -> bool:
+    """Whether the digest shows the item's text (the list of new items does not): only
+    those bodies are read, so a first digest over months of mail parses few of them."""
+    warnings = item.warnings or ()
+    return (item.priority == Priority.URGENT
+            or item.status in (Status.SUSPECTED, Status.UNASSIGNED, Status.REJECTED)
+            or WarningCode.SENDER_AUTHENTICATION_FAILED in warnings)
+
+
 def _item(item: Submission, raw_path: str, attachments: tuple[str, ...],
-          attachment_text: str | None, files: FileStore, local: _Local) -> ItemRow:
+          attachment_text: str | None, files: FileStore, local: _Local,
+          want_text: bool) -> ItemRow:
     detail = item.match_detail or {}
-    text, text_from = _body(files, raw_path, item.received_at), "body"
-    if attachment_text and len(compact(clean_text(text))) < COVER_NOTE < len(attachment_text):
-        text, text_from = attachment_text, "attachment"
+    text, text_from = "", "body"
+    if want_text:
+        text = _body(files, raw_path, item.received_at)
+        if attachment_text and len(compact(clean_text(text))) < COVER_NOTE < len(
+                attachment_text):
+            text, text_from = attachment_text, "attachment"
     stored = tuple((str(p[0]), str(p[1])) for p in detail.get("passages", ()) or ()
                    if isinstance(p, list | tuple) and len(p) >= 2)
     return ItemRow(
@@ -255,7 +270,7 @@ def _others(session: Session, files: FileStore, local: _Local, items: Iterable[I
         if not missing:
             break
         where = Submission.id.in_(missing)
-        for _, row in _item_rows(session, where, files, local):
+        for _, row in _item_rows(session, where, files, local, every_text=True):
             found[row.pk] = row
         wanted = {row.duplicate_of_pk for row in found.values()}
     return found
