@@ -23,7 +23,7 @@ from mailroom.decisions import Actor, Decisions
 from mailroom.dedupe.engine import Dedupe
 from mailroom.digest import records
 from mailroom.digest.sending import prepare, queue_digest, scheduled_digest
-from mailroom.store.models import Digest, Message, OutgoingMail, VerdictChange
+from mailroom.store.models import DigestSent, Message, OutgoingMail, VerdictChange
 from mailroom.vocabulary import DecisionSource
 from support.items import JOINT_FIRST, JOINT_SECOND, ORIGINAL, OTHER
 from support.mail import deliver, make_mail
@@ -102,7 +102,7 @@ def test_the_digest_holds_what_is_new_and_is_sent_once(app: App) -> None:
     assert "首份日报" in text
     assert queue(app) is None  # nothing new: nothing queued, nothing marked
     with app.sessions() as session:
-        digests = session.scalars(select(Digest)).all()
+        digests = session.scalars(select(DigestSent)).all()
         assert [(d.sequence, d.recipients) for d in digests] == [(1, ["office@example.cn"])]
         assert digests[0].last_message_pk == session.scalar(
             select(Message.id).order_by(Message.id.desc()).limit(1))
@@ -142,7 +142,7 @@ def test_the_scheduled_job_queues_without_committing(app: App) -> None:
         assert line == "digest: 7 items to 1 address"
         session.rollback()  # the schedule rolls back on failure: nothing was written
     with app.sessions.begin() as session:
-        assert session.scalars(select(Digest)).all() == []
+        assert session.scalars(select(DigestSent)).all() == []
         assert scheduled_digest(session, app.settings, app.clock, fire) == line
         subject = session.scalars(select(OutgoingMail.subject).where(
             OutgoingMail.purpose == "digest")).one()

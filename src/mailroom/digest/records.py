@@ -1,7 +1,7 @@
 """What is new since the last digest sent, read from the database in a few set-based
 queries (no query per item) and returned as plain values (digest/build.py's records).
 
-"New" is kept in the `digests` table (store/models.Digest): each digest sent records the
+"New" is kept in the `digests` table (store/models.DigestSent): each digest sent records the
 high-water marks of the rows it *read* — the highest message pk and decision id — never a
 time from the clock, so a mail recorded while a digest is built is simply above the mark
 and shown in the next one. On PostgreSQL ids come from a sequence and a transaction may
@@ -39,7 +39,7 @@ from mailroom.store.files import FileStore
 from mailroom.store.models import (
     Decision,
     DedupeText,
-    Digest,
+    DigestSent,
     Message,
     OutgoingMail,
     StoredAttachment,
@@ -79,7 +79,7 @@ class Read:
 
 
 def last_marks(session: Session) -> Marks:
-    last = session.scalars(select(Digest).order_by(Digest.sequence.desc()).limit(1)).first()
+    last = session.scalars(select(DigestSent).order_by(DigestSent.sequence.desc()).limit(1)).first()
     if last is None:
         return Marks()
     return Marks(last.sequence, last.sent_at, last.last_message_pk, last.last_decision_id,

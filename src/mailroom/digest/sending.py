@@ -29,8 +29,7 @@ from mailroom.outbox import compose
 from mailroom.outbox.outgoing import sender_address
 from mailroom.store import queries
 from mailroom.store.files import FileStore
-from mailroom.store.models import Digest as DigestRow
-from mailroom.store.models import OutgoingMail, VerdictChange
+from mailroom.store.models import DigestSent, OutgoingMail, VerdictChange
 
 PURPOSE = "digest"
 TEMPLATE = "digest"
@@ -104,7 +103,7 @@ def queue_digest(session: Session, settings: Settings, clock: Clock,
         "subject": subject, "raw": compose.compose(envelope, text, html), "status": "pending",
         "attempts": 0, "next_attempt_at": now, "last_error": "", "created_at": now,
         "sent_at": None, "delivered_to": ""}])
-    session.add(DigestRow(
+    session.add(DigestSent(
         sequence=sequence, message_id=message_id, sent_at=now,
         last_message_pk=marks.message_pk, last_decision_id=marks.decision_id,
         message_gaps=[list(gap) for gap in marks.message_gaps],

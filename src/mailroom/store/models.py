@@ -362,7 +362,7 @@ class Outage(Base):
 # --- the digest (R11, issue 10) ---------------------------------------------------------
 
 
-class Digest(Base):
+class DigestSent(Base):
     """One office digest sent (queued to the outbox): what it covered, as high-water marks
     of the rows it read, so the next one shows exactly what came after. `message_gaps` /
     `decision_gaps`: ids below a mark not seen when it was read ([id, first seen ISO]) —
