@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from mailroom.digest.build import (
     EXCERPT,
+    LIMIT,
     ChangeRow,
     DecisionRow,
     ItemRow,
@@ -17,6 +18,7 @@ from mailroom.digest.build import (
     Records,
     build,
     marked,
+    text_wanted,
 )
 from mailroom.digest.sending import render, subject_line
 
@@ -190,3 +192,19 @@ def test_confirmation_codes_never_reach_the_digest() -> None:
     assert digest is not None
     text, html = render(digest)
     assert "ABCDEFGH" not in text + html and "确认码 ********" in text
+
+
+def test_a_backlog_makes_a_digest_that_stays_a_mail() -> None:
+    """A first digest over months of mail lists LIMIT entries a section and says how many
+    it left out; only the texts it shows are asked for."""
+    items = tuple(item(pk, "unassigned", unit=None) for pk in range(1, LIMIT + 31))
+    records = Records(since=None, mails=tuple(mail(i.pk) for i in items), items=items)
+    assert text_wanted(records) == {i.pk for i in items[:LIMIT]}
+    digest = build(records, day="2019-05-09")
+    assert digest is not None
+    assert len(digest.unassigned) == LIMIT and digest.left_out("unassigned") == 30
+    assert len(digest.new_items) == LIMIT + 30 and digest.left_out("counts") == 0
+    text, html = render(digest)
+    assert "（另有 30 项未列出，可在服务器上用 mailroom submissions list" in text
+    assert "另有 30 项未列出" in html
+    assert f"新收信息 {LIMIT + 30} 件" in text

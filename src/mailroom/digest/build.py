@@ -26,6 +26,8 @@ from mailroom.rules.confirmation import find_codes
 from mailroom.vocabulary import Kind, Priority, Status, WarningCode
 
 EXCERPT = 200  # characters of an item's text shown
+LIMIT = 100  # entries a section lists (a first digest over a backlog stays a mail)
+LIST_LIMIT = 300  # items the list of new items names
 PASSAGES = 5  # matched passages shown per pair
 _SPACE = re.compile(r"\s+")
 # what makes a digest worth sending on its own (see the module's doc)
@@ -222,6 +224,7 @@ class Digest:
     command_mails: tuple[CommandMail, ...]
     counts: Counts
     new_items: tuple[Entry, ...]  # every new submission, for the list at the end
+    omitted: Mapping[str, int] = field(default_factory=dict)  # section → entries left out
 
     @property
     def sections(self) -> tuple[str, ...]:
@@ -232,6 +235,11 @@ class Digest:
                    ("failed", self.failed),
                    ("commands", self.decisions or self.command_mails)]
         return (*(name for name, values in present if values), "counts")
+
+    def left_out(self, section: str) -> int:
+        """Entries of a section (Digest.sections' name) not listed (LIMIT, LIST_LIMIT)."""
+        keys = {"commands": ("decisions", "command_mails"), "counts": ("new_items",)}
+        return sum(self.omitted.get(key, 0) for key in keys.get(section, (section,)))
 
     @property
     def entries(self) -> int:
@@ -312,8 +320,9 @@ def pair(row: ItemRow, first: ItemRow) -> Pair:
         passages[:PASSAGES], f"确认重复 {row.number} {first.number}", f"不是重复 {row.number}")
 
 
-def _pairs(records: Records) -> tuple[Pair, ...]:
-    """New suspected items, and items a changed verdict made suspected, still suspected."""
+def _suspected(records: Records) -> list[tuple[ItemRow, ItemRow]]:
+    """(item, first report): new suspected items, and items a changed verdict made
+    suspected, still suspected, in number order."""
     rows = {row.pk: row for row in records.items}
     for change in records.changes:
         if change.item_pk in records.others:
@@ -323,8 +332,33 @@ def _pairs(records: Records) -> tuple[Pair, ...]:
         first = records.others.get(row.duplicate_of_pk) if row.duplicate_of_pk else None
         first = first or rows.get(row.duplicate_of_pk or 0)
         if row.status == Status.SUSPECTED and first is not None:
-            out.append(pair(row, first))
-    return tuple(out)
+            out.append((row, first))
+    return out
+
+
+def _is_urgent(row: ItemRow) -> bool:
+    return row.priority == Priority.URGENT
+
+
+def _is_unassigned(row: ItemRow) -> bool:
+    return row.status == Status.UNASSIGNED
+
+
+def _is_flagged(row: ItemRow) -> bool:
+    return (row.status == Status.REJECTED
+            or WarningCode.SENDER_AUTHENTICATION_FAILED in row.warnings)
+
+
+_WITH_TEXT = (_is_urgent, _is_unassigned, _is_flagged)
+
+
+def text_wanted(records: Records) -> set[int]:
+    """The items whose text the digest shows (records.py reads only those bodies)."""
+    wanted = {pk for test in _WITH_TEXT
+              for pk in [row.pk for row in records.items if test(row)][:LIMIT]}
+    for row, first in _suspected(records)[:LIMIT]:
+        wanted |= {row.pk, first.pk}
+    return wanted
 
 
 def _unknown(items: Sequence[Entry]) -> tuple[UnknownSender, ...]:
@@ -390,27 +424,49 @@ def has_news(records: Records) -> bool:
                 or any(mail.kind in _NEWS_KINDS for mail in records.mails))
 
 
+def _pairs(records: Records, omitted: dict[str, int]) -> tuple[Pair, ...]:
+    suspected = _suspected(records)
+    if len(suspected) > LIMIT:
+        omitted["pairs"] = len(suspected) - LIMIT
+    return tuple(pair(row, first) for row, first in suspected[:LIMIT])
+
+
+def _cut(name: str, values: Sequence[Any], limit: int, omitted: dict[str, int]
+         ) -> tuple[Any, ...]:
+    if len(values) > limit:
+        omitted[name] = omitted.get(name, 0) + len(values) - limit
+    return tuple(values[:limit])
+
+
 def build(records: Records, *, day: str, bureau: str = "") -> Digest | None:
-    """The digest of `records` for `day`, or None when there is nothing new."""
+    """The digest of `records` for `day`, or None when there is nothing new. A section
+    lists at most LIMIT entries (the list of new items LIST_LIMIT) and says how many it
+    left out: a first digest over a backlog stays a mail."""
     if not has_news(records):
         return None
-    entries = tuple(entry(row) for row in records.items)
-    urgent = tuple(e for e in entries if e.priority == Priority.URGENT)
-    flagged = (Status.REJECTED,)
+    omitted: dict[str, int] = {}
+    items = records.items
+
+    def section(name: str, test: Any) -> tuple[Entry, ...]:
+        return _cut(name, [entry(row) for row in items if test(row)], LIMIT, omitted)
+
+    urgent = section("urgent", _is_urgent)
+    entries = tuple(entry(row) for row in items)
+    decisions = [replace(d, mail_subject=masked(d.mail_subject)) for d in records.decisions]
     return Digest(
         day=day, since=records.since, bureau=bureau, urgent=urgent,
-        pairs=_pairs(records),
-        unassigned=tuple(e for e in entries if e.status == Status.UNASSIGNED),
-        unknown_senders=_unknown(entries),
-        rejected=tuple(e for e in entries if e.status in flagged
-                       or WarningCode.SENDER_AUTHENTICATION_FAILED in e.warnings),
-        changes=tuple(_change(row, records) for row in records.changes
-                      if row.item_pk in records.others),
-        failed=tuple(Failed(m.received_at, m.sender, m.subject, m.reason or "")
-                     for m in records.mails if m.kind == Kind.FAILED),
-        decisions=tuple(replace(d, mail_subject=masked(d.mail_subject))
-                        for d in records.decisions),
-        command_mails=tuple(_command_mail(m) for m in records.mails
-                            if m.kind == Kind.COMMAND),
-        counts=_counts(records, len(urgent)),
-        new_items=entries)
+        pairs=_pairs(records, omitted),
+        unassigned=section("unassigned", _is_unassigned),
+        unknown_senders=_cut("unknown_senders", _unknown(entries), LIMIT, omitted),
+        rejected=section("rejected", _is_flagged),
+        changes=_cut("changes", [_change(row, records) for row in records.changes
+                                 if row.item_pk in records.others], LIMIT, omitted),
+        failed=_cut("failed", [Failed(m.received_at, m.sender, m.subject, m.reason or "")
+                               for m in records.mails if m.kind == Kind.FAILED],
+                    LIMIT, omitted),
+        decisions=_cut("decisions", decisions, LIMIT, omitted),
+        command_mails=_cut("command_mails", [_command_mail(m) for m in records.mails
+                                             if m.kind == Kind.COMMAND], LIMIT, omitted),
+        counts=_counts(records, sum(1 for row in items if _is_urgent(row))),
+        new_items=_cut("new_items", entries, LIST_LIMIT, omitted),
+        omitted=omitted)

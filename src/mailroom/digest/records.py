@@ -22,7 +22,7 @@ inside a sentence), so the office sees what was matched.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +31,14 @@ from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mailroom.dedupe.normalize import clean_text, compact
-from mailroom.digest.build import ChangeRow, DecisionRow, ItemRow, MailRow, Records
+from mailroom.digest.build import (
+    ChangeRow,
+    DecisionRow,
+    ItemRow,
+    MailRow,
+    Records,
+    text_wanted,
+)
 from mailroom.outbox.outgoing import COMMAND_PURPOSE
 from mailroom.parsing.letter import parse_letter
 from mailroom.rules.confirmation import REQUEST_PURPOSE
@@ -46,7 +53,7 @@ from mailroom.store.models import (
     Submission,
     VerdictChange,
 )
-from mailroom.vocabulary import Kind, Priority, Status, WarningCode, local_minute
+from mailroom.vocabulary import Kind, local_minute
 
 GAP_HOURS = 6  # a gap no row filled for this long is a rolled-back id
 MAX_GAPS = 1000
@@ -118,7 +125,8 @@ def read_new(session: Session, files: FileStore, zone: ZoneInfo, now: datetime) 
     after_mail = _after(Message.id, marks.message_pk, marks.message_gaps)
     replies = _replies(session, _after(OutgoingMail.source_pk, marks.message_pk,
                                        marks.message_gaps), mail_pks)
-    items = [row for row in _item_rows(session, after_mail, files, local)
+    sources: dict[int, _Source] = {}
+    items = [row for row in _item_rows(session, after_mail, local, sources)
              if row[0] in mail_pks]
     changes = session.execute(
         select(VerdictChange).where(VerdictChange.reported == false())
@@ -131,7 +139,7 @@ def read_new(session: Session, files: FileStore, zone: ZoneInfo, now: datetime) 
         .where(_after(Decision.id, marks.decision_id, marks.decision_gaps))
         .order_by(Decision.id)).all()
     new_items = tuple(item for _, item in items)
-    others = _others(session, files, local, new_items, changes)
+    others = _others(session, local, new_items, changes, sources)
     receipts = sum(1 for pk, purpose, _ in replies if purpose == RECEIPT_PURPOSE)
     reply_subjects = {pk: subject for pk, purpose, subject in replies
                       if purpose in (COMMAND_PURPOSE, REQUEST_PURPOSE)}
@@ -151,6 +159,7 @@ def read_new(session: Session, files: FileStore, zone: ZoneInfo, now: datetime) 
                                     d.by, local(d.at), d.source, subject)
                         for d, number, title, unit, subject in decisions),
         receipts=receipts)
+    records = _with_texts(records, files, sources)
     message_pk, message_gaps = _next_gaps(marks.message_pk, marks.message_gaps, mail_pks, now)
     decision_id, decision_gaps = _next_gaps(
         marks.decision_id, marks.decision_gaps, {row[0].id for row in decisions}, now)
@@ -177,20 +186,47 @@ def _replies(session: Session, where: ColumnElement[bool], mail_pks: set[int]
     return [(int(pk), purpose, subject) for pk, purpose, subject in rows if pk in mail_pks]
 
 
-def _item_rows(session: Session, where: ColumnElement[bool], files: FileStore,
-               local: _Local, every_text: bool = False) -> list[tuple[int, ItemRow]]:
-    """(message pk, item) of the submissions whose message matches `where`; their text
-    when `every_text` or the digest shows it."""
+@dataclass(frozen=True)
+class _Source:
+    """Where an item's text comes from (read only for the items the digest shows)."""
+
+    raw_path: str
+    received_at: datetime
+    attachment_text: str | None
+
+
+def _item_rows(session: Session, where: ColumnElement[bool], local: _Local,
+               sources: dict[int, _Source]) -> list[tuple[int, ItemRow]]:
+    """(message pk, item, text not read yet) of the submissions whose message matches
+    `where`; where each one's text is, in `sources`."""
     rows = session.execute(
         select(Submission, Message.raw_path)
         .join(Message, Message.id == Submission.message_pk)
         .where(where).order_by(Submission.id)).all()
     names = _attachment_names(session, [item.message_pk for item, _ in rows])
     from_attachments = _attachment_texts(session, [item.id for item, _ in rows])
-    return [(item.message_pk, _item(item, raw_path, names.get(item.message_pk, ()),
-                                    from_attachments.get(item.id), files, local,
-                                    every_text or _shows_text(item)))
-            for item, raw_path in rows]
+    for item, raw_path in rows:
+        sources[item.id] = _Source(raw_path, item.received_at, from_attachments.get(item.id))
+    return [(item.message_pk, _item(item, names.get(item.message_pk, ()), local))
+            for item, _ in rows]
+
+
+def _with_texts(records: Records, files: FileStore, sources: dict[int, _Source]) -> Records:
+    """`records` with the text of each item the digest shows (build.text_wanted) read."""
+    wanted = text_wanted(records)
+
+    def read(row: ItemRow) -> ItemRow:
+        source = sources.get(row.pk)
+        if row.pk not in wanted or source is None:
+            return row
+        text, text_from = _body(files, source.raw_path, source.received_at), "body"
+        attached = source.attachment_text
+        if attached and len(compact(clean_text(text))) < COVER_NOTE < len(attached):
+            text, text_from = attached, "attachment"
+        return replace(row, text=text, text_from=text_from)
+
+    return replace(records, items=tuple(read(row) for row in records.items),
+                   others={pk: read(row) for pk, row in records.others.items()})
 
 
 def _attachment_texts(session: Session, pks: Sequence[int]) -> dict[int, str]:
@@ -219,34 +255,16 @@ def _attachment_names(session: Session, message_pks: Sequence[int]
     return {pk: tuple(found) for pk, found in names.items()}
 
 
-def _shows_text(item: Submission) -> bool:
-    """Whether the digest shows the item's text (the list of new items does not): only
-    those bodies are read, so a first digest over months of mail parses few of them."""
-    warnings = item.warnings or ()
-    return (item.priority == Priority.URGENT
-            or item.status in (Status.SUSPECTED, Status.UNASSIGNED, Status.REJECTED)
-            or WarningCode.SENDER_AUTHENTICATION_FAILED in warnings)
-
-
-def _item(item: Submission, raw_path: str, attachments: tuple[str, ...],
-          attachment_text: str | None, files: FileStore, local: _Local,
-          want_text: bool) -> ItemRow:
+def _item(item: Submission, attachments: tuple[str, ...], local: _Local) -> ItemRow:
     detail = item.match_detail or {}
-    text, text_from = "", "body"
-    if want_text:
-        text = _body(files, raw_path, item.received_at)
-        if attachment_text and len(compact(clean_text(text))) < COVER_NOTE < len(
-                attachment_text):
-            text, text_from = attachment_text, "attachment"
     stored = tuple((str(p[0]), str(p[1])) for p in detail.get("passages", ()) or ()
                    if isinstance(p, list | tuple) and len(p) >= 2)
     return ItemRow(
         pk=item.id, number=item.number, unit=item.unit, title=item.title, sender=item.sender,
         received_at=local(item.received_at), status=item.status, priority=item.priority,
-        text=text, text_from=text_from, attachments=attachments,
-        warnings=tuple(item.warnings or ()), followup=item.followup,
-        duplicate_of_pk=item.duplicate_of_id, score=item.score, match_part=item.match_part,
-        stored_passages=stored)
+        text="", attachments=attachments, warnings=tuple(item.warnings or ()),
+        followup=item.followup, duplicate_of_pk=item.duplicate_of_id, score=item.score,
+        match_part=item.match_part, stored_passages=stored)
 
 
 def _body(files: FileStore, raw_path: str, received_at: datetime) -> str:
@@ -257,8 +275,9 @@ def _body(files: FileStore, raw_path: str, received_at: datetime) -> str:
     return parse_letter(raw, received_at).body[:MAX_TEXT]
 
 
-def _others(session: Session, files: FileStore, local: _Local, items: Iterable[ItemRow],
-            changes: Sequence[VerdictChange]) -> dict[int, ItemRow]:
+def _others(session: Session, local: _Local, items: Iterable[ItemRow],
+            changes: Sequence[VerdictChange], sources: dict[int, _Source]
+            ) -> dict[int, ItemRow]:
     """The submissions the new records point to: first reports, changed items (and theirs)."""
     wanted: set[int | None] = {item.duplicate_of_pk for item in items}
     for change in changes:
@@ -269,8 +288,7 @@ def _others(session: Session, files: FileStore, local: _Local, items: Iterable[I
         missing = sorted(pk for pk in wanted if pk and pk not in found)
         if not missing:
             break
-        where = Submission.id.in_(missing)
-        for _, row in _item_rows(session, where, files, local, every_text=True):
+        for _, row in _item_rows(session, Submission.id.in_(missing), local, sources):
             found[row.pk] = row
         wanted = {row.duplicate_of_pk for row in found.values()}
     return found
