@@ -61,6 +61,11 @@ MAX_TEXT = 5000  # characters of a body kept (the excerpt and the matched passag
 RECEIPT_PURPOSE = "receipt"
 COVER_NOTE = 60  # compacted characters of content a body needs not to be a cover note
 
+# what templates/_words.j2 `done` reads of a decision's detail: a row written by older code
+# (or by hand) without one of them must not stop the digest
+_DECISION_DEFAULTS = {"channel": "", "note": "", "leader": "", "text": "", "status": "",
+                      "previous_status": "", "duplicate_of": None}
+
 Gaps = tuple[tuple[int, str], ...]  # (id, first seen, ISO 8601)
 
 
@@ -155,7 +160,8 @@ def read_new(session: Session, files: FileStore, zone: ZoneInfo, now: datetime) 
                                 c.previous_duplicate_of_id, c.status, c.duplicate_of_id)
                       for c in changes),
         decisions=tuple(DecisionRow(d.id, number, title, unit, d.action,
-                                    {"title": title, "unit": unit, **dict(d.detail)},
+                                    {**_DECISION_DEFAULTS, "title": title, "unit": unit,
+                                     **dict(d.detail or {})},
                                     d.by, local(d.at), d.source, subject)
                         for d, number, title, unit, subject in decisions),
         receipts=receipts)
