@@ -121,13 +121,16 @@ def read_new(session: Session, files: FileStore, zone: ZoneInfo, now: datetime) 
     """Everything new since the last digest sent."""
     marks = last_marks(session)
     local = _Local(zone)
+    after_mail = _after(Message.id, marks.message_pk, marks.message_gaps)
     mails = session.execute(
         select(Message.id, Message.kind, Message.sender, Message.subject,
-               Message.received_at, Message.reason, Message.detail)
-        .where(_after(Message.id, marks.message_pk, marks.message_gaps))
-        .order_by(Message.id)).all()
+               Message.received_at, Message.reason)
+        .where(after_mail).order_by(Message.id)).all()
     mail_pks = {row.id for row in mails}
-    after_mail = _after(Message.id, marks.message_pk, marks.message_gaps)
+    details: dict[int, Any] = {  # only command mails' detail is shown
+        pk: detail for pk, detail in session.execute(
+            select(Message.id, Message.detail)
+            .where(after_mail, Message.kind == Kind.COMMAND))}
     replies = _replies(session, _after(OutgoingMail.source_pk, marks.message_pk,
                                        marks.message_gaps), mail_pks)
     sources: dict[int, _Source] = {}
@@ -137,7 +140,8 @@ def read_new(session: Session, files: FileStore, zone: ZoneInfo, now: datetime) 
         select(VerdictChange).where(VerdictChange.reported == false())
         .order_by(VerdictChange.id)).scalars().all()
     decisions = session.execute(
-        select(Decision, Submission.number, Submission.title, Submission.unit,
+        select(Decision.id, Decision.action, Decision.detail, Decision.by, Decision.at,
+               Decision.source, Submission.number, Submission.title, Submission.unit,
                Message.subject)
         .join(Submission, Submission.id == Decision.submission_id)
         .outerjoin(Message, Message.id == Decision.message_pk)
@@ -152,23 +156,23 @@ def read_new(session: Session, files: FileStore, zone: ZoneInfo, now: datetime) 
         since=local(marks.sent_at) if marks.sent_at else None,
         mails=tuple(MailRow(row.id, row.kind, row.sender, row.subject,
                             local(row.received_at), row.reason,
-                            dict(row.detail or {}) if row.kind == Kind.COMMAND else {},
+                            dict(details.get(row.id) or {}),
                             reply_subjects.get(row.id)) for row in mails),
         items=tuple(sorted(new_items, key=lambda item: item.number)),
         others=others,
         changes=tuple(ChangeRow(c.id, c.submission_id, c.caused_by_id, c.previous_status,
                                 c.previous_duplicate_of_id, c.status, c.duplicate_of_id)
                       for c in changes),
-        decisions=tuple(DecisionRow(d.id, number, title, unit, d.action,
-                                    {**_DECISION_DEFAULTS, "title": title, "unit": unit,
+        decisions=tuple(DecisionRow(d.id, d.number, d.title, d.unit, d.action,
+                                    {**_DECISION_DEFAULTS, "title": d.title, "unit": d.unit,
                                      **dict(d.detail or {})},
-                                    d.by, local(d.at), d.source, subject)
-                        for d, number, title, unit, subject in decisions),
+                                    d.by, local(d.at), d.source, d.subject)
+                        for d in decisions),
         receipts=receipts)
-    records = _with_texts(records, files, sources)
+    records = _with_texts(session, records, files, sources)
     message_pk, message_gaps = _next_gaps(marks.message_pk, marks.message_gaps, mail_pks, now)
     decision_id, decision_gaps = _next_gaps(
-        marks.decision_id, marks.decision_gaps, {row[0].id for row in decisions}, now)
+        marks.decision_id, marks.decision_gaps, {row.id for row in decisions}, now)
     after = Marks(marks.sequence, marks.sent_at, message_pk, decision_id, message_gaps,
                   decision_gaps)
     return Read(records, after, tuple(c.id for c in changes))
@@ -198,35 +202,41 @@ class _Source:
 
     raw_path: str
     received_at: datetime
-    attachment_text: str | None
+
+
+_ITEM_COLUMNS = (Submission.id, Submission.message_pk, Submission.number, Submission.unit,
+                 Submission.title, Submission.sender, Submission.received_at,
+                 Submission.status, Submission.priority, Submission.warnings,
+                 Submission.followup, Submission.duplicate_of_id, Submission.score,
+                 Submission.match_part, Submission.match_detail, Message.raw_path)
 
 
 def _item_rows(session: Session, where: ColumnElement[bool], local: _Local,
                sources: dict[int, _Source]) -> list[tuple[int, ItemRow]]:
     """(message pk, item, text not read yet) of the submissions whose message matches
-    `where`; where each one's text is, in `sources`."""
+    `where`; where each one's text is, in `sources`. Plain rows, not ORM objects: a first
+    digest may read a whole backlog."""
     rows = session.execute(
-        select(Submission, Message.raw_path)
-        .join(Message, Message.id == Submission.message_pk)
+        select(*_ITEM_COLUMNS).join(Message, Message.id == Submission.message_pk)
         .where(where).order_by(Submission.id)).all()
-    names = _attachment_names(session, [item.message_pk for item, _ in rows])
-    from_attachments = _attachment_texts(session, [item.id for item, _ in rows])
-    for item, raw_path in rows:
-        sources[item.id] = _Source(raw_path, item.received_at, from_attachments.get(item.id))
-    return [(item.message_pk, _item(item, names.get(item.message_pk, ()), local))
-            for item, _ in rows]
+    names = _attachment_names(session, [row.message_pk for row in rows])
+    for row in rows:
+        sources[row.id] = _Source(row.raw_path, row.received_at)
+    return [(row.message_pk, _item(row, names.get(row.message_pk, ()), local)) for row in rows]
 
 
-def _with_texts(records: Records, files: FileStore, sources: dict[int, _Source]) -> Records:
+def _with_texts(session: Session, records: Records, files: FileStore,
+                sources: dict[int, _Source]) -> Records:
     """`records` with the text of each item the digest shows (build.text_wanted) read."""
     wanted = text_wanted(records)
+    from_attachments = _attachment_texts(session, sorted(wanted))
 
     def read(row: ItemRow) -> ItemRow:
         source = sources.get(row.pk)
         if row.pk not in wanted or source is None:
             return row
         text, text_from = _body(files, source.raw_path, source.received_at), "body"
-        attached = source.attachment_text
+        attached = from_attachments.get(row.pk)
         if attached and len(compact(clean_text(text))) < COVER_NOTE < len(attached):
             text, text_from = attached, "attachment"
         return replace(row, text=text, text_from=text_from)
@@ -261,7 +271,7 @@ def _attachment_names(session: Session, message_pks: Sequence[int]
     return {pk: tuple(found) for pk, found in names.items()}
 
 
-def _item(item: Submission, attachments: tuple[str, ...], local: _Local) -> ItemRow:
+def _item(item: Any, attachments: tuple[str, ...], local: _Local) -> ItemRow:
     detail = item.match_detail or {}
     stored = tuple((str(p[0]), str(p[1])) for p in detail.get("passages", ()) or ()
                    if isinstance(p, list | tuple) and len(p) >= 2)
