@@ -361,11 +361,11 @@ def text_wanted(records: Records) -> set[int]:
     return wanted
 
 
-def _unknown(items: Sequence[Entry]) -> tuple[UnknownSender, ...]:
+def _unknown(items: Sequence[ItemRow]) -> tuple[UnknownSender, ...]:
     by_sender: dict[str, list[Entry]] = {}
     for item in items:
         if WarningCode.UNKNOWN_SENDER in item.warnings:
-            by_sender.setdefault(item.sender, []).append(item)
+            by_sender.setdefault(item.sender, []).append(entry(item))
     return tuple(UnknownSender(address, tuple(group)) for address, group in by_sender.items())
 
 
@@ -451,13 +451,12 @@ def build(records: Records, *, day: str, bureau: str = "") -> Digest | None:
         return _cut(name, [entry(row) for row in items if test(row)], LIMIT, omitted)
 
     urgent = section("urgent", _is_urgent)
-    entries = tuple(entry(row) for row in items)
     decisions = [replace(d, mail_subject=masked(d.mail_subject)) for d in records.decisions]
     return Digest(
         day=day, since=records.since, bureau=bureau, urgent=urgent,
         pairs=_pairs(records, omitted),
         unassigned=section("unassigned", _is_unassigned),
-        unknown_senders=_cut("unknown_senders", _unknown(entries), LIMIT, omitted),
+        unknown_senders=_cut("unknown_senders", _unknown(items), LIMIT, omitted),
         rejected=section("rejected", _is_flagged),
         changes=_cut("changes", [_change(row, records) for row in records.changes
                                  if row.item_pk in records.others], LIMIT, omitted),
@@ -468,5 +467,6 @@ def build(records: Records, *, day: str, bureau: str = "") -> Digest | None:
         command_mails=_cut("command_mails", [_command_mail(m) for m in records.mails
                                              if m.kind == Kind.COMMAND], LIMIT, omitted),
         counts=_counts(records, sum(1 for row in items if _is_urgent(row))),
-        new_items=_cut("new_items", entries, LIST_LIMIT, omitted),
-        omitted=omitted)
+        new_items=tuple(entry(row) for row in items[:LIST_LIMIT]),
+        omitted=omitted | ({"new_items": len(items) - LIST_LIMIT}
+                           if len(items) > LIST_LIMIT else {}))
