@@ -8,19 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from mailroom.digest.build import (
-    EXCERPT,
-    LIMIT,
-    ChangeRow,
-    DecisionRow,
-    ItemRow,
-    MailRow,
-    Records,
-    build,
-    marked,
-    text_wanted,
-)
+from mailroom.digest.build import EXCERPT, LIMIT, build, marked, text_wanted
 from mailroom.digest.sending import render, subject_line
+from mailroom.digest.values import ChangeRow, DecisionRow, ItemRow, MailRow, Records
 
 TEXT = ("5月15日上午，县自然资源局召开全县国土空间规划编制工作推进会，副县长出席会议并讲话。"
         "会议通报了全县国土空间总体规划编制工作进展情况，编制单位汇报了“双评价”初步成果。"

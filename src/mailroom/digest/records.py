@@ -1,5 +1,5 @@
 """What is new since the last digest sent, read from the database in a few set-based
-queries (no query per item) and returned as plain values (digest/build.py's records).
+queries (no query per item) and returned as plain values (digest/values.py's records).
 
 "New" is kept in the `digests` table (store/models.DigestSent): each digest sent records the
 high-water marks of the rows it *read* — the highest message pk and decision id — never a
@@ -31,14 +31,8 @@ from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mailroom.dedupe.normalize import clean_text, compact
-from mailroom.digest.build import (
-    ChangeRow,
-    DecisionRow,
-    ItemRow,
-    MailRow,
-    Records,
-    text_wanted,
-)
+from mailroom.digest.build import text_wanted
+from mailroom.digest.values import ChangeRow, DecisionRow, ItemRow, MailRow, Records
 from mailroom.outbox.outgoing import COMMAND_PURPOSE
 from mailroom.parsing.letter import parse_letter
 from mailroom.rules.confirmation import REQUEST_PURPOSE

@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from mailroom.clock import Clock
 from mailroom.config import Settings
-from mailroom.digest.build import Digest, build
+from mailroom.digest.build import build
 from mailroom.digest.records import Read, read_new
+from mailroom.digest.values import Digest
 from mailroom.errors import InvalidInput
 from mailroom.outbox import compose
 from mailroom.outbox.outgoing import sender_address
