@@ -28,6 +28,8 @@ from mailroom.store.models import JobRun, OutgoingMail
 CST = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
 
+REPORTS = {name: JOBS[name] for name in ("monthly_report", "annual_report")}
+
 
 class Recorder:
     """A job function that records its fire times; fails its first `fail` calls."""
@@ -165,7 +167,7 @@ def test_the_monthly_report_job_does_not_send_what_the_office_sent_by_hand(
         report = service.monthly(session, app.settings, "2019-05", clock.now())
         sending.queue_report(session, app.settings, FixedClock(
             datetime(2019, 5, 28, 9, 10, tzinfo=CST)), report, RENDERERS)
-    schedule = Schedule(app.sessions, app.settings, clock)
+    schedule = Schedule(app.sessions, app.settings, clock, jobs=REPORTS)
     assert schedule.run_due() == 1
     assert outbox(app, "bulletin") == 1
     with app.sessions() as session:
@@ -182,7 +184,7 @@ def test_the_31_december_job_mails_that_years_summary_once(
     clock = FixedClock(datetime(2019, 12, 31, 8, 59, 59, tzinfo=CST))
     app = make_app(units=[{"name": "办公室", "heads": ["head@example.cn"]}],
                    schedule={"monthly_report": "0 23 31 12 *"})
-    schedule = Schedule(app.sessions, app.settings, clock)
+    schedule = Schedule(app.sessions, app.settings, clock, jobs=REPORTS)
     assert [entry.name for entry in schedule.entries] == ["monthly_report", "annual_report"]
     assert schedule.run_due() == 0
     assert schedule.seconds_until_due() == pytest.approx(1.2)
@@ -194,7 +196,7 @@ def test_the_31_december_job_mails_that_years_summary_once(
                                                           "head@example.cn"])
     assert "2019" in mail.subject
     clock.advance(timedelta(hours=15, minutes=30))  # 2020-01-01 00:30 in Shanghai
-    assert Schedule(app.sessions, app.settings, clock).run_due() == 0
+    assert Schedule(app.sessions, app.settings, clock, jobs=REPORTS).run_due() == 0
     assert ledger(app) == [("annual_report", "2019", datetime(2019, 12, 31, 1, tzinfo=UTC))]
 
 

@@ -30,7 +30,7 @@ from mailroom.store.models import JobRun, Message, OutgoingMail
 from support.cli import restore_logging, run  # noqa: F401  (restore_logging: autouse)
 from support.mail import deliver, make_mail
 from support.process import Mailroom, filed_count, fill_inbox, wait_until, write_config
-from test_schedule import Recorder
+from test_schedule import REPORTS, Recorder
 
 CST = ZoneInfo("Asia/Shanghai")
 
@@ -138,11 +138,13 @@ def _subject(month: str) -> str:
 def test_mailroom_run_sends_a_due_job_once_across_a_restart_and_poll_never_runs_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A real process on the real clock: monthly_report every minute is due since the 1st
-    of this month (its first fire time), so it is a run missed while stopped."""
+    """A real process on the real clock: monthly_report and the digest every minute are due
+    since the 1st of this month and since midnight (their first fire times in their
+    periods), so each is a run missed while stopped: sent once, not again after a restart,
+    even with something new for the digest then."""
     config = write_config(tmp_path)
     with config.open("a", encoding="utf-8") as text:
-        text.write('[schedule]\nmonthly_report = "* * * * *"\n')
+        text.write('[schedule]\nmonthly_report = "* * * * *"\ndigest = "* * * * *"\n')
     fill_inbox(tmp_path, 1)
     assert run(capsys, "--config", str(config), "poll", "--once")[0] == 0
     code, out, _ = run(capsys, "--config", str(config), "jobs", "list", "--format", "json")
@@ -156,6 +158,7 @@ def test_mailroom_run_sends_a_due_job_once_across_a_restart_and_poll_never_runs_
     try:
         assert daemon.wait_for_log("job monthly_report, period "), daemon.err
         assert wait_until(lambda: len(list(sent.glob("mailroom.bulletin.*.eml"))) == 1)
+        assert wait_until(lambda: len(list(sent.glob("mailroom.digest.*.eml"))) == 1)
         daemon.signal()
         assert daemon.wait() == 0, daemon.err
         daemon = Mailroom(config, "run")  # a restart: not again
@@ -169,6 +172,7 @@ def test_mailroom_run_sends_a_due_job_once_across_a_restart_and_poll_never_runs_
         daemon.kill()
     assert "job monthly_report, period" not in daemon.err and "Traceback" not in daemon.err
     assert len(list(sent.glob("mailroom.bulletin.*.eml"))) == 1
+    assert len(list(sent.glob("mailroom.digest.*.eml"))) == 1
     code, out, _ = run(capsys, "--config", str(config), "jobs", "list")
     this_month = datetime.now(CST).strftime("%Y-%m")
     assert code == 0
@@ -183,10 +187,20 @@ def test_jobs_list_shows_cron_next_run_and_the_last_period(
 
     clock = FixedClock(datetime(2019, 5, 28, 9, 5, tzinfo=CST))
     app = make_app(schedule={"monthly_report": "0 9 28 * *", "annual_report": "0 9 31 12 *"})
-    assert Schedule(app.sessions, app.settings, clock).run_due() == 1
+    assert Schedule(app.sessions, app.settings, clock, jobs=REPORTS).run_due() == 1
     clock.advance(timedelta(hours=1))
     rows = job_rows(app, clock.now())
     assert rows == [
+        {"job": "digest", "cron": "0 17 * * *", "period": "day",
+         "next_run": "2019-05-28 17:00", "due_now": False, "last_period": None,
+         "last_fire_time": None, "last_run": None, "outcome": None},
+        # 20 May's and today's 09:00 passed in their period, not run: the next pass runs them
+        {"job": "reminder", "cron": "0 9 20 * *", "period": "month",
+         "next_run": "2019-06-20 09:00", "due_now": True, "last_period": None,
+         "last_fire_time": None, "last_run": None, "outcome": None},
+        {"job": "request_reminder", "cron": "0 9 * * *", "period": "day",
+         "next_run": "2019-05-29 09:00", "due_now": True, "last_period": None,
+         "last_fire_time": None, "last_run": None, "outcome": None},
         {"job": "monthly_report", "cron": "0 9 28 * *", "period": "month",
          "next_run": "2019-06-28 09:00", "due_now": False, "last_period": "2019-05",
          "last_fire_time": "2019-05-28 09:00", "last_run": "2019-05-28 09:05",
@@ -195,6 +209,14 @@ def test_jobs_list_shows_cron_next_run_and_the_last_period(
          "next_run": "2019-12-31 09:00", "due_now": False, "last_period": None,
          "last_fire_time": None, "last_run": None, "outcome": None}]
     assert jobs_table(rows).splitlines() == [
+        'digest  cron "0 17 * * *" (once a day)  next run 2019-05-28 17:00',
+        "  never run",
+        'reminder  cron "0 9 20 * *" (once a month)  next run 2019-06-20 09:00 (due now: runs '
+        "on the daemon's next pass)",
+        "  never run",
+        'request_reminder  cron "0 9 * * *" (once a day)  next run 2019-05-29 09:00 (due now: '
+        "runs on the daemon's next pass)",
+        "  never run",
         'monthly_report  cron "0 9 28 * *" (once a month)  next run 2019-06-28 09:00',
         "  last: period 2019-05 (due 2019-05-28 09:00), run 2019-05-28 09:05: the 2019-05 "
         "bulletin queued for 1 recipient (outbox #1)",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mailroom.app import App
+from mailroom.digest.commands import add_digest_command, cmd_digest
 from mailroom.errors import InvalidInput, MailroomError
 from mailroom.reports import sending, service
 from mailroom.reports.render import RENDERERS
@@ -41,8 +42,8 @@ def _year(value: str) -> int:
 
 def add_report_commands(commands: Any, parser_class: type[argparse.ArgumentParser]) -> Any:
     """`report monthly|annual`; returns the `report` subcommands for other reports."""
-    group = commands.add_parser("report", help="the monthly bulletin (R9) and the annual "
-                                "summary (R10)")
+    group = commands.add_parser("report", help="the monthly bulletin (R9), the annual "
+                                "summary (R10) and the office digest (R11)")
     sub = group.add_subparsers(dest="report_command", required=True, parser_class=parser_class)
     monthly = sub.add_parser("monthly", help="the monthly bulletin (通报) of one month")
     monthly.add_argument("--month", type=_month, required=True, help="YYYY-MM")
@@ -55,10 +56,13 @@ def add_report_commands(commands: Any, parser_class: type[argparse.ArgumentParse
                              "the units' heads: HTML + text, CSV, XLSX and DOCX attached")
         command.add_argument("--force", action="store_true", help="with --send: send it "
                              "again for a period already sent")
+    add_digest_command(sub)  # digest/commands.py
     return sub
 
 
 def cmd_report(app: App, args: argparse.Namespace) -> int:
+    if args.report_command == "digest":
+        return cmd_digest(app, args)
     if args.force and not args.send:
         raise InvalidInput("--force goes with --send")
     renderer = RENDERERS.get(args.format)

@@ -13,8 +13,8 @@ not commit: the runner (runner.py) commits it together with the ledger row. It r
 short English line for the log and the ledger ("nothing new: no digest" is a normal
 outcome: nothing queued, the period still counts as done), and raises on failure.
 
-JOBS holds only the jobs whose function exists in this build: a `[schedule]` key without an
-entry here is configured but not run. Each job is one line: its period and its function.
+JOBS has one line per `[schedule]` key: its period and its function (the digest, reminder
+and request-reminder functions live with what they send: digest/, reminders/, requests/).
 """
 
 from __future__ import annotations
@@ -27,11 +27,12 @@ from sqlalchemy.orm import Session
 
 from mailroom.clock import Clock
 from mailroom.config import Settings
+from mailroom.digest.sending import scheduled_digest
 from mailroom.reminders.sending import scheduled_reminders
 from mailroom.reports import sending, service
-from mailroom.requests.reminding import scheduled_due_reminders
 from mailroom.reports.render import RENDERERS
 from mailroom.reports.values import AnnualReport, MonthlyReport
+from mailroom.requests.reminding import scheduled_due_reminders
 from mailroom.schedule.periods import Period, period_key
 
 JobFunction = Callable[[Session, Settings, Clock, datetime], str]
@@ -75,6 +76,7 @@ def _queue(session: Session, settings: Settings, clock: Clock,
 
 
 JOBS: dict[str, Job] = {
+    "digest": Job(Period.DAY, scheduled_digest),
     "reminder": Job(Period.MONTH, scheduled_reminders),
     "request_reminder": Job(Period.DAY, scheduled_due_reminders),
     "monthly_report": Job(Period.MONTH, scheduled_monthly_report),

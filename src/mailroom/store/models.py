@@ -433,3 +433,25 @@ class RequestLink(Base):
     how: Mapped[str] = mapped_column(String(8))  # code | reply | title
     score: Mapped[float | None] = mapped_column(Float)
     linked_at: Mapped[datetime]
+# --- the digest (R11, issue 10) ---------------------------------------------------------
+
+
+class DigestSent(Base):
+    """One office digest sent (queued to the outbox): what it covered, as high-water marks
+    of the rows it read, so the next one shows exactly what came after. `message_gaps` /
+    `decision_gaps`: ids below a mark not seen when it was read ([id, first seen ISO]) —
+    on PostgreSQL a row committed later than a higher one; the next digest reads them too.
+    Verdict changes are marked one by one (`VerdictChange.reported`)."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sequence: Mapped[int] = mapped_column(Integer, unique=True)  # 1, 2, …: the Message-ID key
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    sent_at: Mapped[datetime]  # queued (the clock), "the last digest sent"
+    last_message_pk: Mapped[int] = mapped_column(Integer)
+    last_decision_id: Mapped[int] = mapped_column(Integer)
+    message_gaps: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    decision_gaps: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    items: Mapped[int] = mapped_column(Integer)  # entries shown
+    recipients: Mapped[list[str]] = mapped_column(JSON)
