@@ -167,7 +167,9 @@ def compose(envelope: Envelope, text: str, html: str,
             message.attach(_file_part(attachment))
     message["From"] = formataddr((sender_name(), envelope.sender), charset="utf-8")
     message["To"] = ", ".join(envelope.recipients)
-    message["Subject"] = Header(envelope.subject, "utf-8").encode()
+    # header_name: the first encoded word starts on the Subject line itself (without it the
+    # line is left empty and a parser reads the subject with a leading space)
+    message["Subject"] = Header(envelope.subject, "utf-8", header_name="Subject").encode()
     message["Date"] = format_datetime(envelope.date)
     message["Message-ID"] = f"<{envelope.message_id}>"
     for name, value in (envelope.thread.headers() if envelope.thread else {}).items():
