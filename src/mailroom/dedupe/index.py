@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Table, TextClause, bindparam, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from mailroom.dedupe.normalize import Normalized
@@ -33,9 +40,7 @@ def _table(model: type[Base]) -> Table:
 
 _TEXTS, _BANDS, _SUBMISSIONS = _table(DedupeText), _table(DedupeBand), _table(Submission)
 PER_KEY = 10  # postings read per band key
-_POSTINGS: dict[int, TextClause] = {}
 _INSERT_TEXT = insert(_TEXTS)
-_INSERT_BAND = insert(_BANDS)
 
 
 @dataclass(frozen=True)
@@ -75,30 +80,51 @@ def save_index(session: Session, submission_id: int, received_at: datetime,
         else normalized.content,
         "source": normalized.source, "numbers": " ".join(sorted(normalized.numbers)),
         "minhash": sketch.minhash})
-    if keys:
-        connection.execute(_INSERT_BAND, [
-            {"band_key": key, "submission_id": submission_id, "received_at": received_at}
-            for key in dict.fromkeys(keys)])
+    if keys:  # ~46 rows of one item: its time converted once, not per row by SQLAlchemy
+        at = _bind_time(connection, received_at)
+        connection.exec_driver_sql(
+            _driver_sql(connection, "INSERT INTO dedupe_bands (band_key, submission_id, "
+                                    "received_at) VALUES (?, ?, ?)"),
+            [(key, submission_id, at) for key in dict.fromkeys(keys)])
 
 
-def _postings_statement(count: int) -> TextClause:
+_TIME_BINDS: dict[str, Any] = {}
+
+
+def _bind_time(connection: Connection, value: datetime) -> Any:
+    """A time as the DBAPI takes it for a UTCDateTime column (naive UTC; SQLite: text)."""
+    dialect = connection.dialect
+    if dialect.name not in _TIME_BINDS:
+        _TIME_BINDS[dialect.name] = UTCDateTime().bind_processor(dialect)
+    processor = _TIME_BINDS[dialect.name]
+    return processor(value) if processor is not None else value
+
+
+def _driver_sql(connection: Connection, sql: str) -> str:
+    """SQL written with `?` placeholders in the DBAPI's own style (psycopg: `%s`)."""
+    return sql if connection.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
+_POSTINGS_SQL: dict[tuple[int, str], str] = {}
+
+
+def _postings_sql(connection: Connection, count: int) -> str:
     """One statement for `count` keys: each key's most recent postings, counted per item in
-    SQL (most keys shared first), so only the best few rows come back (built once per key
-    count: building it per decision cost more than running it)."""
-    statement = _POSTINGS.get(count)
-    if statement is None:
-        parts = [f"SELECT * FROM (SELECT submission_id FROM dedupe_bands WHERE band_key = :k{i}"
-                 f" AND received_at >= :since AND received_at <= :until"
-                 f" ORDER BY received_at DESC LIMIT :per_key) AS p{i}" for i in range(count)]
-        statement = text(
+    SQL (most keys shared first), so only the best few rows come back. Driver-level SQL with
+    positional placeholders, built once per key count and paramstyle: a decision runs it
+    with ~46 keys, and SQLAlchemy's per-parameter work cost more than the index look-ups."""
+    cache_key = (count, connection.dialect.paramstyle)
+    sql = _POSTINGS_SQL.get(cache_key)
+    if sql is None:
+        parts = [f"SELECT * FROM (SELECT submission_id FROM dedupe_bands WHERE band_key = ?"
+                 f" AND received_at >= ? AND received_at <= ?"
+                 f" ORDER BY received_at DESC LIMIT ?) AS p{i}" for i in range(count)]
+        sql = _driver_sql(connection, (
             "SELECT submission_id, count(*) AS shared FROM (" + " UNION ALL ".join(parts) + ")"
-            " AS postings WHERE submission_id != :exclude GROUP BY submission_id"
-            " ORDER BY shared DESC, submission_id LIMIT :limit"
-        ).bindparams(
-            bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime()),
-            *(bindparam(f"k{i}", type_=BigInteger()) for i in range(count)))
-        _POSTINGS[count] = statement
-    return statement
+            " AS postings WHERE submission_id != ? GROUP BY submission_id"
+            " ORDER BY shared DESC, submission_id LIMIT ?"))
+        _POSTINGS_SQL[cache_key] = sql
+    return sql
 
 
 def candidate_ids(session: Session, keys: Sequence[int], since: datetime, until: datetime,
@@ -111,10 +137,14 @@ def candidate_ids(session: Session, keys: Sequence[int], since: datetime, until:
     distinct = list(dict.fromkeys(keys))
     if not distinct:
         return []
-    values: dict[str, Any] = {f"k{i}": key for i, key in enumerate(distinct)}
-    values.update(since=since, until=until, per_key=per_key, exclude=exclude, limit=limit)
-    rows = session.connection().execute(_postings_statement(len(distinct)), values)
-    return list(rows.scalars())
+    connection = session.connection()
+    low, high = _bind_time(connection, since), _bind_time(connection, until)
+    values: list[Any] = []
+    for key in distinct:
+        values += (key, low, high, per_key)
+    values += (exclude, limit)
+    rows = connection.exec_driver_sql(_postings_sql(connection, len(distinct)), tuple(values))
+    return [row[0] for row in rows]
 
 
 _STORED_COLUMNS = (
