@@ -95,7 +95,7 @@ def _bind_time(connection: Connection, value: datetime) -> Any:
     """A time as the DBAPI takes it for a UTCDateTime column (naive UTC; SQLite: text)."""
     dialect = connection.dialect
     if dialect.name not in _TIME_BINDS:
-        _TIME_BINDS[dialect.name] = UTCDateTime().bind_processor(dialect)
+        _TIME_BINDS[dialect.name] = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
     processor = _TIME_BINDS[dialect.name]
     return processor(value) if processor is not None else value
 
@@ -155,8 +155,8 @@ _STORED_COLUMNS = (
 )
 
 
-def _stored(row: Any) -> Stored:
-    received_at = row.received_at
+def _stored(row: Any, received_at: datetime | None = None) -> Stored:
+    received_at = row.received_at if received_at is None else received_at
     sentences = tuple(row.content.split("\n"))  # stored cut at sentence ends
     features = Features(row.title, "".join(sentences), row.source,
                         frozenset(row.numbers.split()) if row.numbers else frozenset(),
@@ -171,9 +171,6 @@ _EMPTY = Features("", "", "", frozenset())
 _c = _SUBMISSIONS.c
 _LOAD_SUBMISSION = select(_c.id, _c.number, _c.received_at, _c.status, _c.duplicate_of_id,
                           _c.followup, _c.priority, _c.review).where(_c.id == bindparam("pk"))
-_LOAD = (select(*_STORED_COLUMNS)
-         .join(_TEXTS, _TEXTS.c.submission_id == _c.id)
-         .where(_c.id.in_(bindparam("ids", expanding=True))))
 
 
 def load_submission(session: Session, pk: int) -> Stored:
@@ -190,10 +187,28 @@ def band_keys_of(session: Session, pk: int) -> list[int]:
         select(c.band_key).where(c.submission_id == pk).order_by(c.id)).scalars())
 
 
+_LOAD_SQL = ("SELECT s.id, s.number, s.received_at, s.status, s.duplicate_of_id, s.followup,"
+             " s.priority, s.review, t.title, t.content, t.source, t.numbers, t.minhash"
+             " FROM submissions AS s JOIN dedupe_texts AS t ON t.submission_id = s.id"
+             " WHERE s.id IN ({})")
+_TIME_RESULTS: dict[str, Any] = {}
+
+
 def load(session: Session, ids: Sequence[int]) -> list[Stored]:
+    """The stored items `ids` (a decision's ~8 candidates), read as driver-level SQL: the
+    same columns as `_STORED_COLUMNS`, without SQLAlchemy's per-statement work."""
     if not ids:
         return []
-    return [_stored(row) for row in session.connection().execute(_LOAD, {"ids": list(ids)})]
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name not in _TIME_RESULTS:
+        _TIME_RESULTS[dialect.name] = UTCDateTime().dialect_impl(dialect).result_processor(
+            dialect, None)
+    to_time = _TIME_RESULTS[dialect.name]
+    sql = _driver_sql(connection, _LOAD_SQL.format(", ".join("?" * len(ids))))
+    rows = connection.exec_driver_sql(sql, tuple(ids))
+    return [_stored(row, to_time(row.received_at) if to_time else row.received_at)
+            for row in rows]
 
 
 def recent_initial_reports(session: Session, since: datetime, before: datetime,
