@@ -40,7 +40,6 @@ def _table(model: type[Base]) -> Table:
 
 _TEXTS, _BANDS, _SUBMISSIONS = _table(DedupeText), _table(DedupeBand), _table(Submission)
 PER_KEY = 10  # postings read per band key
-_INSERT_TEXT = insert(_TEXTS)
 
 
 @dataclass(frozen=True)
@@ -71,17 +70,18 @@ class Stored:
 
 def save_index(session: Session, submission_id: int, received_at: datetime,
                normalized: Normalized, sketch: Sketch) -> None:
+    """The item's comparable text and its band keys, as driver-level SQL (the hot path: a
+    decision's ~46 band rows share one time, converted once, not per row by SQLAlchemy)."""
     connection = session.connection()
     keys = sketch.keys
-    connection.execute(_INSERT_TEXT, {
-        "submission_id": submission_id, "received_at": received_at,
-        "title": normalized.title,
-        "content": "\n".join(normalized.sentences) if normalized.sentences
-        else normalized.content,
-        "source": normalized.source, "numbers": " ".join(sorted(normalized.numbers)),
-        "minhash": sketch.minhash})
-    if keys:  # ~46 rows of one item: its time converted once, not per row by SQLAlchemy
-        at = _bind_time(connection, received_at)
+    at = _bind_time(connection, received_at)
+    connection.exec_driver_sql(
+        _driver_sql(connection, "INSERT INTO dedupe_texts (submission_id, received_at, title,"
+                                " content, source, numbers, minhash) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+        (submission_id, at, normalized.title,
+         "\n".join(normalized.sentences) if normalized.sentences else normalized.content,
+         normalized.source, " ".join(sorted(normalized.numbers)), sketch.minhash))
+    if keys:
         connection.exec_driver_sql(
             _driver_sql(connection, "INSERT INTO dedupe_bands (band_key, submission_id, "
                                     "received_at) VALUES (?, ?, ?)"),
@@ -169,15 +169,16 @@ _EMPTY = Features("", "", "", frozenset())
 
 
 _c = _SUBMISSIONS.c
-_LOAD_SUBMISSION = select(_c.id, _c.number, _c.received_at, _c.status, _c.duplicate_of_id,
-                          _c.followup, _c.priority, _c.review).where(_c.id == bindparam("pk"))
+_LOAD_SUBMISSION_SQL = ("SELECT id, number, received_at, status, duplicate_of_id, followup,"
+                        " priority, review FROM submissions WHERE id = ?")
 
 
 def load_submission(session: Session, pk: int) -> Stored:
     """A submission before it is indexed (its features still empty)."""
-    row = session.connection().execute(_LOAD_SUBMISSION, {"pk": pk}).one()
-    return Stored(row.id, row.number, row.received_at, row.status, row.duplicate_of_id,
-                  row.followup, row.priority, row.review, _EMPTY)
+    connection = session.connection()
+    row = connection.exec_driver_sql(_driver_sql(connection, _LOAD_SUBMISSION_SQL), (pk,)).one()
+    return Stored(row.id, row.number, _result_time(connection, row.received_at), row.status,
+                  row.duplicate_of_id, row.followup, row.priority, row.review, _EMPTY)
 
 
 def band_keys_of(session: Session, pk: int) -> list[int]:
@@ -200,15 +201,20 @@ def load(session: Session, ids: Sequence[int]) -> list[Stored]:
     if not ids:
         return []
     connection = session.connection()
+    sql = _driver_sql(connection, _LOAD_SQL.format(", ".join("?" * len(ids))))
+    rows = connection.exec_driver_sql(sql, tuple(ids))
+    return [_stored(row, _result_time(connection, row.received_at)) for row in rows]
+
+
+def _result_time(connection: Connection, value: Any) -> datetime:
+    """A UTCDateTime column's value as the driver returned it, as SQLAlchemy would return it
+    (aware UTC; SQLite keeps text)."""
     dialect = connection.dialect
     if dialect.name not in _TIME_RESULTS:
         _TIME_RESULTS[dialect.name] = UTCDateTime().dialect_impl(dialect).result_processor(
             dialect, None)
     to_time = _TIME_RESULTS[dialect.name]
-    sql = _driver_sql(connection, _LOAD_SQL.format(", ".join("?" * len(ids))))
-    rows = connection.exec_driver_sql(sql, tuple(ids))
-    return [_stored(row, to_time(row.received_at) if to_time else row.received_at)
-            for row in rows]
+    return to_time(value) if to_time is not None else value  # type: ignore[no-any-return]
 
 
 def recent_initial_reports(session: Session, since: datetime, before: datetime,
