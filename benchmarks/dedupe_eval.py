@@ -26,6 +26,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dedupe_set.build import BuiltMail, build_mails, write_maildir  # noqa: E402
@@ -48,6 +50,7 @@ from mailroom.daemon import poll_once  # noqa: E402
 from mailroom.listing import submission_rows  # noqa: E402
 from mailroom.sample.generate import SAMPLE_DIR  # noqa: E402
 from mailroom.store.database import upgrade  # noqa: E402
+from mailroom.store.models import Submission  # noqa: E402
 
 F1_TARGET = 0.97
 AUTO_PRECISION_TARGET = 1.0
@@ -104,6 +107,13 @@ def process(labelled: LabelledSet, work: Path,
             poll_once(app)
         with app.sessions() as session:
             rows: list[dict[str, Any]] = submission_rows(session, None, settings.zone)
+            stored = list(session.scalars(select(Submission)))
+            numbers = {s.id: s.number for s in stored}
+            why = {s.number: s for s in stored}
+            for row in rows:  # for --misses: which item was matched, and the part scores
+                submission = why[row["number"]]
+                row["match_detail"] = submission.match_detail
+                row["matched"] = numbers.get(submission.matched_id or 0)
         return rows
     finally:
         app.close()
@@ -151,22 +161,34 @@ def run(variant: str = "A", dedupe: dict[str, Any] | None = None,
             shutil.rmtree(work, ignore_errors=True)
 
 
-def misjudged_lines(result: Run) -> list[str]:
+def misjudged_lines(result: Run, strict: bool = False) -> list[str]:
+    """One line per item judged wrongly (`strict`: counting a suspected duplicate as a miss,
+    with the matched item and the part scores that kept it below the automatic band)."""
     lines = []
-    for m in result.evaluation.misjudged:
+    for m in (result.strict if strict else result.evaluation).misjudged:
         item = result.labelled.by_id[m.expected.id]
         row = result.by_id.get(item.id)
         got = f"{row['status']} of {m.verdict.duplicate_of if m.verdict else None}" \
             if row else "no submission"
         score = f"{row['score']:.1f}" if row and row["score"] is not None else "-"
         want = f"duplicate of {item.duplicate_of}" if item.duplicate_of else "distinct"
+        error = m.error
+        if strict and m.verdict is not None and m.verdict.status == "suspected" and \
+                m.verdict.duplicate_of == item.duplicate_of:
+            error = "suspected (left to clerk)"
         lines.append(f"{item.id} {row['number'] if row else '-':<11} {item.kind:<9} "
-                     f"{m.error:<28} expected {want:<18} got {got:<22} score {score:>5}  "
+                     f"{error:<28} expected {want:<18} got {got:<22} score {score:>5}  "
                      f"{item.shown_title}")
+        if strict and row is not None and row.get("match_detail"):
+            detail = row["match_detail"]
+            parts = "  ".join(f"{key} {detail[key]}" for key in (
+                "title", "content", "specifics", "specifics_bonus", "containment", "coverage")
+                if key in detail)
+            lines.append(f"    matched {row.get('matched') or '-'}: {parts}")
     return lines
 
 
-def report(result: Run, verbose: bool) -> list[str]:
+def report(result: Run, verbose: bool, misses: bool = False) -> list[str]:
     ev, strict = result.evaluation, result.strict
     lines = [f"first-report evaluation, variant {result.labelled.variant}: "
              f"{len(result.labelled.items)} mails, {len(result.rows)} submissions",
@@ -176,6 +198,9 @@ def report(result: Run, verbose: bool) -> list[str]:
              kind_table(ev)]
     if verbose and ev.misjudged:
         lines += ["", "misjudged:", *misjudged_lines(result)]
+    if misses and result.strict.misjudged:
+        lines += ["", "strict misses (suspected counts as not flagged):",
+                  *misjudged_lines(result, strict=True)]
     return lines
 
 
@@ -188,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
                              f"duplicate precision {AUTO_PRECISION_TARGET} or "
                              f"{NAMED_TARGET:.0%} of flags naming the right first report")
     parser.add_argument("--verbose", action="store_true", help="list every misjudged item")
+    parser.add_argument("--misses", action="store_true",
+                        help="list every strict miss (suspected or counted duplicates, false "
+                             "automatic duplicates) with the part scores of its verdict")
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="build and process in DIR/<variant> and keep it")
     args = parser.parse_args(argv)
@@ -201,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             keep.mkdir(parents=True, exist_ok=True)
         result = run(variant, keep=keep)
         results.append(result)
-        print("\n".join(report(result, args.verbose)))
+        print("\n".join(report(result, args.verbose, args.misses)))
         print(f"\n{'targets met' if result.meets() else 'TARGETS MISSED'}\n")
     print(f"{'variant':<8} {'mails':>5} {'lenient F1':>10} {'strict F1':>10} "
           f"{'auto prec.':>10} {'named':>7}")

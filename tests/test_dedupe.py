@@ -53,7 +53,7 @@ def test_duplicate_suspected_and_distinct_with_their_explanation(
     rows = by_title(app)
     assert statuses(app) == [
         ("201905-0001", "counted", None), ("201905-0002", "duplicate", "201905-0001"),
-        ("201905-0003", "counted", None), ("201905-0004", "suspected", "201905-0003"),
+        ("201905-0003", "counted", None), ("201905-0004", "duplicate", "201905-0003"),
         ("201905-0005", "counted", None)]
     assert float(rows["201905-0002"]["score"]) >= 90  # type: ignore[arg-type]
     assert rows["201905-0005"]["score"] is None and rows["201905-0005"]["duplicate_of"] is None
@@ -62,6 +62,9 @@ def test_duplicate_suspected_and_distinct_with_their_explanation(
             Submission.number == "201905-0002")).one()
         assert second.match_part == "attachment" and second.matched_id == 1
         assert second.match_detail is not None and second.match_detail["content"] >= 90
+        joint = session.scalars(select(Submission).where(
+            Submission.number == "201905-0004")).one()  # the office's own write-up
+        assert joint.match_detail is not None and joint.match_detail["retold"] is True
 
 
 def test_hard_negatives_of_one_template_all_count(make_app: Callable[..., App]) -> None:

@@ -30,7 +30,7 @@ def test_the_set_has_the_cases_the_issue_asks_for(variant: str) -> None:
     assert len(cross_unit) >= (4 if main else 3)
 
 
-@pytest.mark.parametrize("variant", ["C", "D"])
+@pytest.mark.parametrize("variant", ["C", "D", "E"])
 def test_the_three_month_variants_have_every_hard_kind(variant: str) -> None:
     labelled = load_set(variant)
     kinds = Counter(item.kind for item in labelled.items)
@@ -50,7 +50,7 @@ def test_the_three_month_variants_have_every_hard_kind(variant: str) -> None:
             assert labelled.by_id[item.duplicate_of].story == item.story
 
 
-@pytest.mark.parametrize("variant", ["c", "d"])
+@pytest.mark.parametrize("variant", ["c", "d", "e"])
 def test_generated_variants_are_the_committed_files(variant: str) -> None:
     from dedupe_set import make
 

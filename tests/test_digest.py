@@ -25,7 +25,7 @@ from mailroom.digest import records
 from mailroom.digest.sending import prepare, queue_digest, scheduled_digest
 from mailroom.store.models import DigestSent, Message, OutgoingMail, VerdictChange
 from mailroom.vocabulary import DecisionSource
-from support.items import JOINT_FIRST, JOINT_SECOND, ORIGINAL, OTHER
+from support.items import CORRECTED_TEXT, CORRECTED_TITLE, JOINT_FIRST, ORIGINAL, OTHER
 from support.mail import deliver, make_mail
 
 CST = timezone(timedelta(hours=8))
@@ -51,7 +51,7 @@ def app(request: pytest.FixtureRequest, make_app: Callable[..., App]) -> App:
 
 def first_pass(app: App) -> None:
     send(app, f"国土空间规划股+{JOINT_FIRST.title}", JOINT_FIRST.text(), 14)       # 0001
-    send(app, f"办公室+{JOINT_SECOND.title}", JOINT_SECOND.text(), 15,
+    send(app, f"办公室+{CORRECTED_TITLE}", CORRECTED_TEXT, 15,
          sender="bgs@example.cn")                                                  # 0002
     send(app, "【紧急】执法大队+某村发生山体滑坡", "今日8时许某村发生山体滑坡，无人员伤亡。",
          15, 10, sender="zfdd@example.cn")                                         # 0003

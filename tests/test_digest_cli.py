@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from support.cli import maildir_config, restore_logging, run  # noqa: F401  (restore_logging: autouse)
-from support.items import JOINT_FIRST, JOINT_SECOND, OTHER
+from support.items import CORRECTED_TEXT, CORRECTED_TITLE, JOINT_FIRST, OTHER
 from support.mail import deliver, make_mail
 from support.smtp import SmtpServer
 
@@ -48,7 +48,7 @@ def test_print_send_twice_and_a_later_mail(tmp_path: Path,
     config = maildir_config(tmp_path, UNITS)
     deliver_to(config, f"国土空间规划股+{JOINT_FIRST.title}", JOINT_FIRST.text(), 14,
                "ghg@example.cn")
-    deliver_to(config, f"办公室+{JOINT_SECOND.title}", JOINT_SECOND.text(), 15, "bgs@example.cn")
+    deliver_to(config, f"办公室+{CORRECTED_TITLE}", CORRECTED_TEXT, 15, "bgs@example.cn")
     assert run(capsys, "--config", str(config), "poll", "--once")[0] == 0
     sent = tmp_path / "var" / "sent"
 

@@ -40,6 +40,10 @@ class Plan:
     daily_by: tuple[str, str] = ("zf", "zf2")
     ten_day_by: str = "zf2"
     ten_day_title: str = ""
+    # new news in the variant's own stories.toml: (story, reporter) of each first report,
+    # with another unit's write-up of the same event (story + "j", kind joint) and later
+    # news on the same topic (story + "r", kind related) when the file has them
+    own: tuple[tuple[str, str], ...] = ()
 
 
 PLANS = {
@@ -49,6 +53,13 @@ PLANS = {
     "d": Plan("d", 20191001, date(2019, 10, 1), ("a", "b"), ("r1", "r2", "r3"),
               (("lj", "李俊林业站", "李俊镇"), ("lc", "黄河生态林场", "望远镇"),
                ("wh", "望洪林业站", "望洪镇")), daily_by=("zf2", "zf"), ten_day_by="zf"),
+    # E: held out again, written after the second round of tuning (the same event retold
+    # by another unit): its joint and related stories are new, not A's and B's
+    "e": Plan("e", 20200101, date(2020, 1, 1), ("a", "b"), ("q5", "q6", "q7"),
+              (("lc", "黄河生态林场", "望远镇"), ("wh", "望洪林业站", "望洪镇"),
+               ("lj", "李俊林业站", "李俊镇")), daily_by=("zf", "zf2"), ten_day_by="zf2",
+              own=(("e01", "wh"), ("e02", "gb"), ("e03", "bdc"), ("e04", "zf"),
+                   ("e05", "gh"), ("e06", "lc"))),
 }
 OWNERS = {"wf": "zf", "bd": "bdc", "ztdr": "bgs", "zxz": "bgs", "gx": "gb", "jm": "lcg",
           "dz": "zf", "cq": "zf", "bq": "bdc", "dr": "bgs"}
@@ -172,7 +183,8 @@ def duplicate_fields(b: Builder, kind: str, original: dict[str, Any], by: str) -
 
 
 def add_news(b: Builder, originals: list[tuple[str, str]], joint: dict[str, list[str]],
-             titles: dict[str, tuple[str, str]], units: dict[str, str]) -> None:
+             titles: dict[str, tuple[str, str]], units: dict[str, str],
+             related: dict[str, str] | None = None) -> None:
     rng = b.rng
     kinds = [kind for kind, n in DUPLICATE_FORMS for _ in range(n)]
     rng.shuffle(kinds)
@@ -200,6 +212,9 @@ def add_news(b: Builder, originals: list[tuple[str, str]], joint: dict[str, list
         for version in joint.get(story, ())[:1]:
             b.add(when + timedelta(hours=rng.randint(1, 20)), by=rng.choice(("bgs", "lcg")),
                   story=version, kind="joint", dup=original["id"])
+        if related and story in related:  # later news on the topic: distinct
+            b.add(when + timedelta(days=rng.randint(8, 30), minutes=rng.randint(0, 600)),
+                  by=by, story=related[story], kind="related")
     # the wrap kinds quote an item that is in the set and earlier: late originals may
     # not be quoted (the copy would quote a mail that is not yet there in the first pass)
     for item in b.items:
@@ -306,17 +321,26 @@ def build(plan: Plan) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     rng = random.Random(plan.seed)
     b = Builder(plan, rng)
     originals, joint, templates = earlier_stories(plan)
+    own = load_stories(HERE / plan.variant) if plan.own else {}
+    related = {}
+    for story, _by in plan.own:
+        if story + "j" in own:
+            joint[story] = [story + "j"]
+        if story + "r" in own:
+            related[story] = story + "r"
     rng.shuffle(originals)
     rng.shuffle(templates)
+    originals[len(originals) // 2:len(originals) // 2] = plan.own  # news, not answers
     stories: dict[str, Any] = {}
     for variant in plan.include:
         stories.update(load_stories(HERE / variant))
+    stories.update(own)
     units = {key: r.unit for key, r in load_reporters().items()}
     titles = {key: (story.title, "") for key, story in stories.items()}
     b.titles = {key: title for key, (title, _) in titles.items()}
     cut = len(originals) - 4 * len(plan.requests)
     spare = originals[cut:]
-    add_news(b, originals[:cut], joint, titles, units)
+    add_news(b, originals[:cut], joint, titles, units, related)
     add_series(b)
     add_requests(b, spare)
     add_followups(b)

@@ -26,3 +26,9 @@ def weekly(town: str, station: str, area: str, month: int, start: int, people: i
 ORIGINAL = a.JIBEN_NONGTIAN
 JOINT_FIRST, JOINT_SECOND = a.TUIJINHUI, a.TUIJINHUI_OFFICE
 OTHER = a.BUZHI
+# JOINT_FIRST re-sent corrected by another unit (other figures and dates, a sentence added):
+# near it but not the same, so `suspected` (R3) for the office to confirm; JOINT_SECOND, the
+# office's own write-up of the same meeting, is an automatic duplicate (the same event retold)
+CORRECTED_TITLE = JOINT_FIRST.title
+CORRECTED_TEXT = (JOINT_FIRST.text().replace("22个", "24个").replace("5月31日", "6月10日")
+                  .replace("会议强调", "会上，各乡镇作了表态发言。\n　　会议强调"))

@@ -53,6 +53,8 @@ def _detail(match: Match) -> dict[str, Any]:
     new item's, then the matched item's; see dedupe/passages)."""
     detail: dict[str, Any] = {"title": match.title, "content": match.content,
                               "specifics": match.numbers, "specifics_bonus": match.bonus}
+    if match.retold:
+        detail["retold"] = True  # the same event in other words (dedupe/verdict.retold_score)
     if match.overlap is not None and match.overlap.pairs:
         detail.update(match.overlap.detail())
     return detail

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Table, TextClause, bindparam, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from mailroom.dedupe.normalize import Normalized
@@ -33,9 +40,6 @@ def _table(model: type[Base]) -> Table:
 
 _TEXTS, _BANDS, _SUBMISSIONS = _table(DedupeText), _table(DedupeBand), _table(Submission)
 PER_KEY = 10  # postings read per band key
-_POSTINGS: dict[int, TextClause] = {}
-_INSERT_TEXT = insert(_TEXTS)
-_INSERT_BAND = insert(_BANDS)
 
 
 @dataclass(frozen=True)
@@ -66,39 +70,61 @@ class Stored:
 
 def save_index(session: Session, submission_id: int, received_at: datetime,
                normalized: Normalized, sketch: Sketch) -> None:
+    """The item's comparable text and its band keys, as driver-level SQL (the hot path: a
+    decision's ~46 band rows share one time, converted once, not per row by SQLAlchemy)."""
     connection = session.connection()
     keys = sketch.keys
-    connection.execute(_INSERT_TEXT, {
-        "submission_id": submission_id, "received_at": received_at,
-        "title": normalized.title,
-        "content": "\n".join(normalized.sentences) if normalized.sentences
-        else normalized.content,
-        "source": normalized.source, "numbers": " ".join(sorted(normalized.numbers)),
-        "minhash": sketch.minhash})
+    at = _bind_time(connection, received_at)
+    connection.exec_driver_sql(
+        _driver_sql(connection, "INSERT INTO dedupe_texts (submission_id, received_at, title,"
+                                " content, source, numbers, minhash) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+        (submission_id, at, normalized.title,
+         "\n".join(normalized.sentences) if normalized.sentences else normalized.content,
+         normalized.source, " ".join(sorted(normalized.numbers)), sketch.minhash))
     if keys:
-        connection.execute(_INSERT_BAND, [
-            {"band_key": key, "submission_id": submission_id, "received_at": received_at}
-            for key in dict.fromkeys(keys)])
+        connection.exec_driver_sql(
+            _driver_sql(connection, "INSERT INTO dedupe_bands (band_key, submission_id, "
+                                    "received_at) VALUES (?, ?, ?)"),
+            [(key, submission_id, at) for key in dict.fromkeys(keys)])
 
 
-def _postings_statement(count: int) -> TextClause:
+_TIME_BINDS: dict[str, Any] = {}
+
+
+def _bind_time(connection: Connection, value: datetime) -> Any:
+    """A time as the DBAPI takes it for a UTCDateTime column (naive UTC; SQLite: text)."""
+    dialect = connection.dialect
+    if dialect.name not in _TIME_BINDS:
+        _TIME_BINDS[dialect.name] = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    processor = _TIME_BINDS[dialect.name]
+    return processor(value) if processor is not None else value
+
+
+def _driver_sql(connection: Connection, sql: str) -> str:
+    """SQL written with `?` placeholders in the DBAPI's own style (psycopg: `%s`)."""
+    return sql if connection.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
+_POSTINGS_SQL: dict[tuple[int, str], str] = {}
+
+
+def _postings_sql(connection: Connection, count: int) -> str:
     """One statement for `count` keys: each key's most recent postings, counted per item in
-    SQL (most keys shared first), so only the best few rows come back (built once per key
-    count: building it per decision cost more than running it)."""
-    statement = _POSTINGS.get(count)
-    if statement is None:
-        parts = [f"SELECT * FROM (SELECT submission_id FROM dedupe_bands WHERE band_key = :k{i}"
-                 f" AND received_at >= :since AND received_at <= :until"
-                 f" ORDER BY received_at DESC LIMIT :per_key) AS p{i}" for i in range(count)]
-        statement = text(
+    SQL (most keys shared first), so only the best few rows come back. Driver-level SQL with
+    positional placeholders, built once per key count and paramstyle: a decision runs it
+    with ~46 keys, and SQLAlchemy's per-parameter work cost more than the index look-ups."""
+    cache_key = (count, connection.dialect.paramstyle)
+    sql = _POSTINGS_SQL.get(cache_key)
+    if sql is None:
+        parts = [f"SELECT * FROM (SELECT submission_id FROM dedupe_bands WHERE band_key = ?"
+                 f" AND received_at >= ? AND received_at <= ?"
+                 f" ORDER BY received_at DESC LIMIT ?) AS p{i}" for i in range(count)]
+        sql = _driver_sql(connection, (
             "SELECT submission_id, count(*) AS shared FROM (" + " UNION ALL ".join(parts) + ")"
-            " AS postings WHERE submission_id != :exclude GROUP BY submission_id"
-            " ORDER BY shared DESC, submission_id LIMIT :limit"
-        ).bindparams(
-            bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime()),
-            *(bindparam(f"k{i}", type_=BigInteger()) for i in range(count)))
-        _POSTINGS[count] = statement
-    return statement
+            " AS postings WHERE submission_id != ? GROUP BY submission_id"
+            " ORDER BY shared DESC, submission_id LIMIT ?"))
+        _POSTINGS_SQL[cache_key] = sql
+    return sql
 
 
 def candidate_ids(session: Session, keys: Sequence[int], since: datetime, until: datetime,
@@ -111,10 +137,14 @@ def candidate_ids(session: Session, keys: Sequence[int], since: datetime, until:
     distinct = list(dict.fromkeys(keys))
     if not distinct:
         return []
-    values: dict[str, Any] = {f"k{i}": key for i, key in enumerate(distinct)}
-    values.update(since=since, until=until, per_key=per_key, exclude=exclude, limit=limit)
-    rows = session.connection().execute(_postings_statement(len(distinct)), values)
-    return list(rows.scalars())
+    connection = session.connection()
+    low, high = _bind_time(connection, since), _bind_time(connection, until)
+    values: list[Any] = []
+    for key in distinct:
+        values += (key, low, high, per_key)
+    values += (exclude, limit)
+    rows = connection.exec_driver_sql(_postings_sql(connection, len(distinct)), tuple(values))
+    return [row[0] for row in rows]
 
 
 _STORED_COLUMNS = (
@@ -125,8 +155,8 @@ _STORED_COLUMNS = (
 )
 
 
-def _stored(row: Any) -> Stored:
-    received_at = row.received_at
+def _stored(row: Any, received_at: datetime | None = None) -> Stored:
+    received_at = row.received_at if received_at is None else received_at
     sentences = tuple(row.content.split("\n"))  # stored cut at sentence ends
     features = Features(row.title, "".join(sentences), row.source,
                         frozenset(row.numbers.split()) if row.numbers else frozenset(),
@@ -139,18 +169,16 @@ _EMPTY = Features("", "", "", frozenset())
 
 
 _c = _SUBMISSIONS.c
-_LOAD_SUBMISSION = select(_c.id, _c.number, _c.received_at, _c.status, _c.duplicate_of_id,
-                          _c.followup, _c.priority, _c.review).where(_c.id == bindparam("pk"))
-_LOAD = (select(*_STORED_COLUMNS)
-         .join(_TEXTS, _TEXTS.c.submission_id == _c.id)
-         .where(_c.id.in_(bindparam("ids", expanding=True))))
+_LOAD_SUBMISSION_SQL = ("SELECT id, number, received_at, status, duplicate_of_id, followup,"
+                        " priority, review FROM submissions WHERE id = ?")
 
 
 def load_submission(session: Session, pk: int) -> Stored:
     """A submission before it is indexed (its features still empty)."""
-    row = session.connection().execute(_LOAD_SUBMISSION, {"pk": pk}).one()
-    return Stored(row.id, row.number, row.received_at, row.status, row.duplicate_of_id,
-                  row.followup, row.priority, row.review, _EMPTY)
+    connection = session.connection()
+    row = connection.exec_driver_sql(_driver_sql(connection, _LOAD_SUBMISSION_SQL), (pk,)).one()
+    return Stored(row.id, row.number, _result_time(connection, row.received_at), row.status,
+                  row.duplicate_of_id, row.followup, row.priority, row.review, _EMPTY)
 
 
 def band_keys_of(session: Session, pk: int) -> list[int]:
@@ -160,10 +188,33 @@ def band_keys_of(session: Session, pk: int) -> list[int]:
         select(c.band_key).where(c.submission_id == pk).order_by(c.id)).scalars())
 
 
+_LOAD_SQL = ("SELECT s.id, s.number, s.received_at, s.status, s.duplicate_of_id, s.followup,"
+             " s.priority, s.review, t.title, t.content, t.source, t.numbers, t.minhash"
+             " FROM submissions AS s JOIN dedupe_texts AS t ON t.submission_id = s.id"
+             " WHERE s.id IN ({})")
+_TIME_RESULTS: dict[str, Any] = {}
+
+
 def load(session: Session, ids: Sequence[int]) -> list[Stored]:
+    """The stored items `ids` (a decision's ~8 candidates), read as driver-level SQL: the
+    same columns as `_STORED_COLUMNS`, without SQLAlchemy's per-statement work."""
     if not ids:
         return []
-    return [_stored(row) for row in session.connection().execute(_LOAD, {"ids": list(ids)})]
+    connection = session.connection()
+    sql = _driver_sql(connection, _LOAD_SQL.format(", ".join("?" * len(ids))))
+    rows = connection.exec_driver_sql(sql, tuple(ids))
+    return [_stored(row, _result_time(connection, row.received_at)) for row in rows]
+
+
+def _result_time(connection: Connection, value: Any) -> datetime:
+    """A UTCDateTime column's value as the driver returned it, as SQLAlchemy would return it
+    (aware UTC; SQLite keeps text)."""
+    dialect = connection.dialect
+    if dialect.name not in _TIME_RESULTS:
+        _TIME_RESULTS[dialect.name] = UTCDateTime().dialect_impl(dialect).result_processor(
+            dialect, None)
+    to_time = _TIME_RESULTS[dialect.name]
+    return to_time(value) if to_time is not None else value  # type: ignore[no-any-return]
 
 
 def recent_initial_reports(session: Session, since: datetime, before: datetime,

@@ -135,5 +135,5 @@ def similarity(mine: bytes, others: list[bytes]) -> list[float]:
     own = np.frombuffer(mine, dtype="<u4")
     rows = np.frombuffer(b"".join(o if len(o) == size else bytes(size) for o in others),
                          dtype="<u4").reshape(len(others), -1)
-    shares: list[float] = (rows == own).mean(axis=1).tolist()
+    shares: list[float] = (np.count_nonzero(rows == own, axis=1) / own.size).tolist()
     return [share if len(o) == size else 0.0 for share, o in zip(shares, others, strict=True)]

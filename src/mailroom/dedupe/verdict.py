@@ -43,9 +43,14 @@ CORRECTION_PENALTY = 3.0  # … points each
 MIN_SHARED_CHARS = 60     # sentence matching: shared characters before it says anything
 FULL_COVERAGE = 0.5       # … share of the longer text below which the score is reduced
 CONTAINED_COVERAGE = 0.85  # … below it, the shorter is a cut-down copy (specifics: subset)
+RETOLD_SHARED = 4         # the same event retold: at least this many specifics shared,
+RETOLD_AGREEMENT = 0.7    # … this much of them agreeing (Jaccard), a day or month among them,
+RETOLD_TEXT = 65.0        # … and a whole-text score of at least this;
+RETOLD_FLOOR = 90.0       # … then it scores from this (text 65) up to 100 (text 100)
 
 
 _DATE_NUMBER = re.compile(r"(\d+)(?=[年月日号时])")
+_DAY_NUMBER = re.compile(r"(\d+)(?=[月日号])")
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,11 @@ class Features:
         series differ, never a figure corrected in a re-sent copy."""
         return frozenset(m.lstrip("0") or "0" for m in _DATE_NUMBER.findall(self.content))
 
+    @cached_property
+    def days(self) -> frozenset[str]:
+        """Numbers that name a month or a day (4月, 22日): when an event happened."""
+        return frozenset(m.lstrip("0") or "0" for m in _DAY_NUMBER.findall(self.content))
+
 
 @dataclass(frozen=True)
 class Match:
@@ -79,6 +89,7 @@ class Match:
     numbers: float | None  # Jaccard of the specifics, when compared
     bonus: float = 0.0     # points the agreeing specifics added (never an automatic duplicate)
     overlap: SentenceOverlap | None = None  # the sentences found in both (dedupe/passages)
+    retold: bool = False   # the same event retold in other words (see `retold_score`)
 
 
 def content_similarity(a: str, b: str, jaccard: float | None = None,
@@ -144,11 +155,30 @@ def specifics_penalty(new: Features, old: Features, agreement: float,
         return full
     gone, added = old.numbers - new.numbers, new.numbers - old.numbers
     changed = gone | added
+    # a date replaced by another tells an issue of a series from the next; a date only
+    # dropped or only added (截至4月中旬 → 截至目前) does not
     if (len(gone) > CORRECTION_VALUES or len(added) > CORRECTION_VALUES
             or any(not value[0].isdigit() for value in changed)
-            or changed & (new.dates | old.dates)):
+            or (gone & old.dates and added & new.dates)):
         return full
     return min(full, CORRECTION_PENALTY * max(len(gone), len(added)))
+
+
+def retold_score(new: Features, old: Features, whole: float) -> float | None:
+    """Another unit's own write-up of the same event (a joint activity, the meeting it
+    attended): other sentences, but the same facts — at least `RETOLD_SHARED` specifics in
+    common, `RETOLD_AGREEMENT` of them agreeing, a month or day among them — and much of the
+    same wording (whole-text score ≥ `RETOLD_TEXT`). The notice counts content that is
+    basically the same once (首报), so this is a duplicate: it scores from `RETOLD_FLOOR`
+    (at `RETOLD_TEXT`) to 100 as the wording agrees. Issues of a series and items of one
+    template share the wording but not the facts (their specifics agree far less), related
+    news of one topic neither. None when the pair is not the same event retold."""
+    shared = new.numbers & old.numbers
+    if (whole < RETOLD_TEXT or len(shared) < RETOLD_SHARED
+            or len(shared) < RETOLD_AGREEMENT * len(new.numbers | old.numbers)
+            or not shared & new.days & old.days):
+        return None
+    return RETOLD_FLOOR + (100 - RETOLD_FLOOR) * (whole - RETOLD_TEXT) / (100 - RETOLD_TEXT)
 
 
 def compare(new: Features, old: Features) -> Match:
@@ -161,6 +191,7 @@ def compare(new: Features, old: Features) -> Match:
                    if new.minhash and old.minhash else None)
         whole = content_similarity(new.content, old.content, jaccard,
                                    lambda: (new.grams, old.grams))
+        retold = retold_score(new, old, whole)
         # a whole-text score this high decides alone: equal sentences suffice for the detail
         overlap = sentence_overlap(new.sentences, old.sentences, whole < CORRECTION_TEXT)
         by_sentence = sentence_score(overlap)
@@ -172,6 +203,7 @@ def compare(new: Features, old: Features) -> Match:
         part = "attachment" if attachment else "content"
     else:
         content = None
+        retold = None
         short_title = min(len(new.title), len(old.title)) < MIN_TITLE_ONLY
         score = 0.0 if short_title else min(title, TITLE_ONLY_CAP)
         part = "title"
@@ -184,6 +216,9 @@ def compare(new: Features, old: Features) -> Match:
         if content is not None and shared >= MIN_SHARED_FOR_BONUS and numbers > 0.5:
             bonus = SPECIFICS_BONUS * (numbers - 0.5) / 0.5
             score += bonus
+    if retold is not None and retold > score - bonus:
+        # the facts agreeing are evidence here, not a bonus: it may be automatic
+        return Match(round(retold, 1), part, title, content, numbers, 0.0, overlap, True)
     return Match(round(min(max(score, 0.0), 100.0), 1), part, title, content, numbers,
                  round(bonus, 1), overlap)
 
