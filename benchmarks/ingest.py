@@ -22,6 +22,12 @@ measurement; the median is the reference (past 2,000 mails, on an evenly spread 
 of 2,000 of them: the rate per mail does not depend on how many there are). Target: every
 ratio ≥ 0.5. The machine's speed drifts (other work on it): compare ratios of one run, not
 rates of different runs; each row shows the 1-minute load average at its end.
+
+Rates move with the load; CPU time a mail hardly does. So the run first prints the CPU
+milliseconds a mail of mail-parser's parse and of a preparing worker's work (parse, file
+store, attachments' text in the text worker, R3 content and sketch) on a sample, and the
+import row the recording process's. On C cores the ratio cannot pass
+parse / max(recording, (preparing + recording) / C): README "Ingest speed" has the figures.
 """
 
 from __future__ import annotations

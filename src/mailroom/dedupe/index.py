@@ -23,7 +23,6 @@ from mailroom.store.models import (
     DedupeBand,
     DedupeText,
     Submission,
-    UTCDateTime,
     VerdictChange,
 )
 
@@ -76,20 +75,22 @@ def save_index(session: Session, submission_id: int, received_at: datetime,
         "source": normalized.source, "numbers": " ".join(sorted(normalized.numbers)),
         "minhash": sketch.minhash})
     if keys:
-        statement, stored_at = _band_insert(connection.dialect, received_at)
-        connection.exec_driver_sql(statement, [(key, submission_id, stored_at)
-                                               for key in dict.fromkeys(keys)])
+        dialect = connection.dialect
+        marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        stored_at = _as_stored(dialect, received_at)
+        connection.exec_driver_sql(
+            f"INSERT INTO {_BANDS.name} (band_key, submission_id, received_at)"
+            f" VALUES ({marker}, {marker}, {marker})",
+            [(key, submission_id, stored_at) for key in dict.fromkeys(keys)])
 
 
-def _band_insert(dialect: Dialect, received_at: datetime) -> tuple[str, Any]:
-    """The band rows' INSERT in the driver's own parameter style, and `received_at` as the
-    driver takes it: converted once for the item's hundred-odd rows, not once a row (that
-    cost more than the insert itself: benchmarks/ingest.py --profile)."""
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    statement = (f"INSERT INTO {_BANDS.name} (band_key, submission_id, received_at)"
-                 f" VALUES ({marker}, {marker}, {marker})")
+def _as_stored(dialect: Dialect, moment: datetime) -> Any:
+    """An instant as the driver takes it for `dedupe_bands.received_at`: converted once
+    for the item's hundred-odd band rows (or the postings statement's hundred-odd uses of
+    :since and :until, each a parameter of its own on SQLite), not once a use; that
+    conversion cost more than the statements themselves (benchmarks/ingest.py --profile)."""
     convert = _BANDS.c.received_at.type.dialect_impl(dialect).bind_processor(dialect)
-    return statement, convert(received_at) if convert is not None else received_at
+    return convert(moment) if convert is not None else moment
 
 
 def _postings_statement(count: int) -> TextClause:
@@ -105,9 +106,7 @@ def _postings_statement(count: int) -> TextClause:
             "SELECT submission_id, count(*) AS shared FROM (" + " UNION ALL ".join(parts) + ")"
             " AS postings WHERE submission_id != :exclude GROUP BY submission_id"
             " ORDER BY shared DESC, submission_id LIMIT :limit"
-        ).bindparams(
-            bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime()),
-            *(bindparam(f"k{i}", type_=BigInteger()) for i in range(count)))
+        ).bindparams(*(bindparam(f"k{i}", type_=BigInteger()) for i in range(count)))
         _POSTINGS[count] = statement
     return statement
 
@@ -122,9 +121,12 @@ def candidate_ids(session: Session, keys: Sequence[int], since: datetime, until:
     distinct = list(dict.fromkeys(keys))
     if not distinct:
         return []
+    connection = session.connection()
     values: dict[str, Any] = {f"k{i}": key for i, key in enumerate(distinct)}
-    values.update(since=since, until=until, per_key=per_key, exclude=exclude, limit=limit)
-    rows = session.connection().execute(_postings_statement(len(distinct)), values)
+    values.update(since=_as_stored(connection.dialect, since),  # converted once, see there
+                  until=_as_stored(connection.dialect, until),
+                  per_key=per_key, exclude=exclude, limit=limit)
+    rows = connection.execute(_postings_statement(len(distinct)), values)
     return list(rows.scalars())
 
 
