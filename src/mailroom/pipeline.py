@@ -205,8 +205,8 @@ class Pipeline:
                 break
             outcomes.append(self.process(mail, started.known, started.futures.get(mail.key),
                                          started.ahead(position)))
-        for key in list(self._counted):  # stopped: the mail ahead is not attempted
-            self._take_back(next(m for m in started.batch if m.key == key))
+        for mail in started.batch:  # stopped: the mail ahead is not attempted
+            self._take_back(mail)
         source.mark_processed([o.key for o in outcomes if o.disposition == "processed"])
         source.mark_failed([o.key for o in outcomes if o.disposition == "failed"])
         return outcomes
