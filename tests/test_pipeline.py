@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from mailroom.app import App
 from mailroom.daemon import poll_once
@@ -202,6 +202,42 @@ def test_poison_mail_retried_then_moved_to_failed(
     assert [r["kind"] for r in listed] == ["failed", "submission"]
     assert listed[0]["reason"] and "simulated parser bug" in str(listed[0]["reason"])
     assert poll_once(app).fetched == 0
+
+
+def test_one_commit_a_mail_and_a_stop_takes_back_the_attempt_counted_ahead(
+    make_app: Callable[..., App],
+) -> None:
+    """The next mail's attempt rides on this mail's commit (issue 14 still: committed before
+    its work); a pass stopped before that mail takes it back."""
+    app = make_app()
+    at = datetime(2019, 5, 15, 9, tzinfo=CST)
+    for index in range(3):
+        deliver(inbox(app), make_mail(f"执法大队+第{index}次检查"), at + timedelta(minutes=index))
+    commits: list[object] = []
+    event.listen(app.engine, "commit", commits.append)
+
+    def after_the_first() -> bool:  # as SIGTERM would, once the first mail is recorded
+        with app.sessions() as session:
+            return session.scalar(select(func.count(Submission.id))) == 1
+
+    source = MaildirSource(inbox(app), "mailroom/processed", "mailroom/failed")
+    pipeline = app.pipeline()
+    try:
+        stopped = pipeline.run_pass(source, stop=after_the_first)
+        assert [o.disposition for o in stopped.outcomes] == ["processed"]
+        with app.sessions() as session:
+            assert session.scalars(select(ProcessingFailure)).all() == []
+        assert len(maildir_files(inbox(app))) == 2
+        commits.clear()
+        rest = pipeline.run_pass(source)
+    finally:
+        pipeline.close()
+    assert [o.disposition for o in rest.outcomes] == ["processed", "processed"]
+    # the officers' sync, the first mail's attempt, then one commit a mail
+    assert len(commits) == 1 + 1 + 2
+    with app.sessions() as session:
+        assert session.scalars(select(ProcessingFailure)).all() == []
+    assert [r["number"] for r in rows(app)] == ["201905-0001", "201905-0002", "201905-0003"]
 
 
 def test_only_failed_checks_configured_to_reject_reject(make_app: Callable[..., App]) -> None:

@@ -10,6 +10,14 @@ recorded: a mail whose processing kills the whole process (the OOM killer, a seg
 SIGKILL) cannot take it down forever, it is filed away as failed once it has done so
 `max_attempts` times. A mail already
 recorded (same location, or the same bytes) is never recorded again, only filed away.
+
+One commit a mail. The attempt at the next mail of the batch is counted in the transaction
+that records this one (both or neither are committed), so it is still committed before
+that mail's work begins, without a commit of its own; the first mail of a batch, and a
+mail after one that failed, count theirs alone. A pass that stops, or a mail found recorded
+already, takes back an attempt counted ahead and not made. A batch is not one transaction
+with a savepoint a mail: a mail that kills the process would take the batch's recorded
+mails with it, and its attempt, counted inside, would never be committed (issue 14).
 """
 
 from __future__ import annotations
@@ -100,6 +108,17 @@ class _Started:
     batch: list[FetchedMail]
     known: queries.KnownMail
     futures: dict[MailKey, Future[Prepared]]
+    hashes: dict[MailKey, str]  # the raw SHA-256 of each mail to prepare
+
+    def ahead(self, position: int) -> tuple[FetchedMail, str] | None:
+        """The mail after `position`, when it is one to record (its attempt to count)."""
+        if position + 1 >= len(self.batch):
+            return None
+        mail = self.batch[position + 1]
+        sha = self.hashes.get(mail.key)
+        if sha is None or self.known.kind_of(mail.key, sha) is not None:
+            return None
+        return (mail, sha) if not_a_message(mail.raw) is None else None
 
 
 class Pipeline:
@@ -126,6 +145,7 @@ class Pipeline:
         )
         self.preparer = Preparer(files.root, limits=settings.limits)
         self.seconds: dict[str, float] = {}
+        self._counted: set[MailKey] = set()  # attempts counted ahead, committed, not yet made
         self.services = Services(settings, clock, Outgoing(settings, clock, quiet),
                                  Dedupe(settings.dedupe), Roster(), self._timed)
 
@@ -172,18 +192,21 @@ class Pipeline:
         new = [(m, sha256_hex(m.raw)) for m in batch]
         new = [(m, sha) for m, sha in new if known.kind_of(m.key, sha) is None]
         futures = dict(zip((m.key for m, _ in new), self.preparer.submit(new), strict=True))
-        return _Started(batch, known, futures)
+        return _Started(batch, known, futures, {m.key: sha for m, sha in new})
 
     def _finish(self, started: _Started, source: MailSource,
                 stopping: Callable[[], bool]) -> list[Outcome]:
         """Record a batch in order, one transaction a mail, then file it away."""
         outcomes = []
-        for mail in started.batch:
+        for position, mail in enumerate(started.batch):
             if stopping():
                 for future in started.futures.values():
                     future.cancel()
                 break
-            outcomes.append(self.process(mail, started.known, started.futures.get(mail.key)))
+            outcomes.append(self.process(mail, started.known, started.futures.get(mail.key),
+                                         started.ahead(position)))
+        for mail in started.batch:  # stopped: the mail ahead is not attempted
+            self._take_back(mail)
         source.mark_processed([o.key for o in outcomes if o.disposition == "processed"])
         source.mark_failed([o.key for o in outcomes if o.disposition == "failed"])
         return outcomes
@@ -202,18 +225,22 @@ class Pipeline:
         mail: FetchedMail,
         known: queries.KnownMail | None = None,
         prepared: Future[Prepared] | None = None,
+        ahead: tuple[FetchedMail, str] | None = None,
     ) -> Outcome:
         """Record one mail in its own transaction. `known`: what a look-up for the whole
         batch found already recorded (else this mail is looked up on its own); `prepared`:
-        the mail parsed and stored by a worker (else that is done here)."""
+        the mail parsed and stored by a worker (else that is done here); `ahead`: the next
+        mail to record and its raw hash, whose attempt is counted in this transaction."""
         raw_sha256 = sha256_hex(mail.raw)
         if known is None:
             known = self._recorded_among([mail])
         existing = known.kind_of(mail.key, raw_sha256)
         if existing is not None:
+            self._take_back(mail)
             return self._already_recorded(mail.key, existing)
         why_not = not_a_message(mail.raw)
         if why_not is not None:  # nothing to parse, number or answer: failed at once (R13)
+            self._take_back(mail)
             if prepared is not None:
                 prepared.cancel()
             log.warning("uid %s is not a mail message (%s); moving it to the failed folder",
@@ -239,6 +266,7 @@ class Pipeline:
                     incoming = self._incoming(mail, raw_sha256, ready)
                     number = HANDLERS[incoming.kind].handle(session, incoming, self.services)
                     queries.clear_failures(session, mail.key)
+                counted_ahead = self._count_ahead(session, ahead)
         except (OperationalError, StoreError):
             self._uncount_attempt(mail)
             raise  # the database or the file store is unavailable: stop, blame no mail
@@ -252,6 +280,8 @@ class Pipeline:
         except Exception as exc:  # one bad mail must never stop the others
             log.exception("processing %s uid %s failed", mail.key.mailbox, mail.key.uid)
             return self._failed_attempt(mail, raw_sha256, exc)
+        if counted_ahead is not None:
+            self._counted.add(counted_ahead)
         known.add(mail.key, raw_sha256, incoming.kind)
         log.info("recorded uid %s as %s%s", mail.key.uid, incoming.kind,
                  f" {number}" if number else "")
@@ -260,22 +290,47 @@ class Pipeline:
     def _count_attempt(self, mail: FetchedMail, raw_sha256: str) -> Outcome | None:
         """Count this attempt, committed before any work on the mail: if the work kills the
         process, the count stays. A mail already tried `max_attempts` times is given up
-        instead (recorded as failed, the outcome returned)."""
-        with self.sessions.begin() as session:
-            attempts, last_error = queries.attempts_so_far(session, mail.key)
-            if attempts < self.max_attempts:
-                queries.record_failure(session, mail.key, raw_sha256, INTERRUPTED,
-                                       self.clock.now())
-        if attempts >= self.max_attempts:
-            reason = (f"{INTERRUPTED} (killed: out of memory, a crash or a signal), "
-                      f"{attempts} times" if last_error == INTERRUPTED
-                      else f"{last_error} (after {attempts} attempts)")
-            log.error("uid %s: %s; moving it to the failed folder", mail.key.uid, reason)
-            return self._record_failed(mail, raw_sha256, reason)
+        instead (recorded as failed, the outcome returned). An attempt counted ahead, in
+        the commit of the mail before, is not counted again."""
+        if mail.key in self._counted:
+            self._counted.discard(mail.key)
+        else:
+            with self.sessions.begin() as session:
+                counted = queries.count_attempt(session, mail.key, raw_sha256, INTERRUPTED,
+                                                self.clock.now(), self.max_attempts)
+            if counted is None:
+                return self._give_up(mail, raw_sha256)
         hook = os.environ.get(KILL_HOOK)
         if hook and hook.encode() in mail.raw:
             os.kill(os.getpid(), signal.SIGKILL)
         return None
+
+    def _count_ahead(self, session: Session,
+                     ahead: tuple[FetchedMail, str] | None) -> MailKey | None:
+        """Count the next mail's attempt in this mail's transaction; its key when counted
+        (not when that mail has had its `max_attempts`: it is given up on its turn)."""
+        if ahead is None:
+            return None
+        mail, raw_sha256 = ahead
+        counted = queries.count_attempt(session, mail.key, raw_sha256, INTERRUPTED,
+                                        self.clock.now(), self.max_attempts)
+        return None if counted is None else mail.key
+
+    def _take_back(self, mail: FetchedMail) -> None:
+        """Take back an attempt counted ahead at a mail that is not attempted after all."""
+        if mail.key in self._counted:
+            self._counted.discard(mail.key)
+            self._uncount_attempt(mail)
+
+    def _give_up(self, mail: FetchedMail, raw_sha256: str) -> Outcome:
+        """A mail tried `max_attempts` times: recorded as failed, saying why."""
+        with self.sessions() as session:
+            attempts, last_error = queries.attempts_so_far(session, mail.key)
+        reason = (f"{INTERRUPTED} (killed: out of memory, a crash or a signal), "
+                  f"{attempts} times" if last_error == INTERRUPTED
+                  else f"{last_error} (after {attempts} attempts)")
+        log.error("uid %s: %s; moving it to the failed folder", mail.key.uid, reason)
+        return self._record_failed(mail, raw_sha256, reason)
 
     def _uncount_attempt(self, mail: FetchedMail) -> None:
         try:

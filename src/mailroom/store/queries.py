@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Insert, Table, insert, or_, select, text
+from sqlalchemy import ColumnElement, Insert, Table, bindparam, insert, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from mailroom.mailbox.base import MailKey
@@ -19,6 +19,7 @@ from mailroom.store.models import (
     Officer,
     ProcessingFailure,
     Submission,
+    UTCDateTime,
 )
 from mailroom.vocabulary import format_number, month_bounds
 
@@ -206,7 +207,7 @@ def attempts_so_far(session: Session, key: MailKey) -> tuple[int, str]:
 
 
 def note_failure(session: Session, key: MailKey, error: str, at: datetime) -> int:
-    """Say why the attempt already counted (record_failure) failed; returns the attempts."""
+    """Say why the attempt already counted (count_attempt) failed; returns the attempts."""
     failure = _failure_row(session, key)
     if failure is None:
         return 0
@@ -225,28 +226,38 @@ def uncount_attempt(session: Session, key: MailKey) -> None:
             session.delete(failure)
 
 
+_FAILURES = _table(ProcessingFailure)
+_CLEAR_FAILURES = _FAILURES.delete().where(_FAILURES.c.mailbox == bindparam("mailbox"),
+                                           _FAILURES.c.uidvalidity == bindparam("uidvalidity"),
+                                           _FAILURES.c.uid == bindparam("uid"))
+# one statement for the attempt counted before the work, the same on SQLite (≥ 3.35) and
+# PostgreSQL: no row comes back when the mail has had its `max_attempts` already
+_COUNT_ATTEMPT = text(
+    "INSERT INTO processing_failures (mailbox, uidvalidity, uid, raw_sha256, attempts,"
+    " last_error, first_at, last_at) VALUES (:mailbox, :uidvalidity, :uid, :raw_sha256, 1,"
+    " :error, :at, :at) ON CONFLICT (mailbox, uidvalidity, uid) DO UPDATE SET"
+    " attempts = processing_failures.attempts + 1, last_error = excluded.last_error,"
+    " last_at = excluded.last_at WHERE processing_failures.attempts < :max_attempts"
+    " RETURNING attempts").bindparams(bindparam("at", type_=UTCDateTime()))
+
+
+def _location(key: MailKey) -> dict[str, Any]:
+    return {"mailbox": key.mailbox, "uidvalidity": key.uidvalidity, "uid": key.uid}
+
+
 def clear_failures(session: Session, key: MailKey) -> None:
     """Forget the attempts at a mail now recorded (in the transaction that records it)."""
-    failure = _failure_row(session, key)
-    if failure is not None:
-        session.delete(failure)
+    session.connection().execute(_CLEAR_FAILURES, _location(key))
 
 
-def record_failure(
-    session: Session, key: MailKey, raw_sha256: str, error: str, at: datetime
-) -> int:
-    """Count one more failed attempt at a mail; returns the attempts so far."""
-    failure = _failure_row(session, key)
-    if failure is None:
-        failure = ProcessingFailure(mailbox=key.mailbox, uidvalidity=key.uidvalidity,
-                                    uid=key.uid, raw_sha256=raw_sha256, attempts=0,
-                                    first_at=at, last_at=at)
-        session.add(failure)
-    failure.attempts += 1
-    failure.last_error = storable.text(error)
-    failure.last_at = at
-    session.flush()
-    return failure.attempts
+def count_attempt(session: Session, key: MailKey, raw_sha256: str, error: str, at: datetime,
+                  max_attempts: int) -> int | None:
+    """Count one more attempt at a mail, saying `error` until the attempt says otherwise;
+    returns the attempts so far, or None (nothing counted) when it has had `max_attempts`."""
+    values = {**_location(key), "raw_sha256": raw_sha256, "error": storable.text(error),
+              "at": at, "max_attempts": max_attempts}
+    attempts = session.connection().execute(_COUNT_ATTEMPT, values).scalar()
+    return None if attempts is None else int(attempts)
 
 
 def submissions(session: Session, month: str | None = None) -> Sequence[Submission]:
