@@ -28,6 +28,7 @@ from mailroom.reports.values import (
     AnnualUnitLine,
     MonthlyReport,
     ReporterLine,
+    RequestLine,
     Tally,
     UnitLine,
 )
@@ -314,6 +315,28 @@ def test_xlsx_monthly_numbers_are_numbers() -> None:
     assert unit_width >= 2 * len("自然资源综合执法大队")  # Chinese characters are wide
     assert ws.column_dimensions["C"].width < unit_width
     assert ws.row_dimensions[5].height > ws.row_dimensions[3].height  # the long name wraps
+
+
+def test_xlsx_monthly_third_sheet_lists_the_months_requests_only_when_there_were_any() -> None:
+    assert len(load_workbook(io.BytesIO(render_xlsx(month()))).worksheets) == 2
+    requests = (
+        RequestLine("约稿201905-01", "2019年春季森林防火工作开展情况", "2019-05-31", "open",
+                    ("自然资源综合执法大队", "望洪林业站"),
+                    (("自然资源综合执法大队", ("201905-0012",)), ("办公室", ("201905-0015",))),
+                    ("望洪林业站",)),
+        RequestLine("约稿201905-02", "耕地保护专项检查", "2019-06-05", "closed",
+                    ("耕地保护股",), (), ("耕地保护股",)))
+    ws, rows = sheet_rows(render_xlsx(replace(month(), requests=requests)), 2)
+    assert ws.title == "约稿"
+    assert rows[0][0] == "永宁县自然资源局 2019年5月约稿情况"
+    assert rows[1] == ["约稿编号", "约稿题目", "截止日期", "约稿单位", "已报送", "未报送", "状态"]
+    assert rows[2:] == [
+        ["约稿201905-01", "2019年春季森林防火工作开展情况", "2019年5月31日",
+         "自然资源综合执法大队、望洪林业站",
+         "自然资源综合执法大队（201905-0012）、办公室（201905-0015，非约稿单位）", "望洪林业站",
+         "进行中"],
+        ["约稿201905-02", "耕地保护专项检查", "2019年6月5日", "耕地保护股", None, "耕地保护股",
+         "已结束"]]
 
 
 def test_xlsx_monthly_second_sheet_lists_the_adopted_titles() -> None:

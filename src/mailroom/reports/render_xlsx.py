@@ -1,8 +1,9 @@
 """The bulletin and the annual summary as an Excel workbook (openpyxl): per table a sheet
 with a title row, one header row (frozen, with a filter), numbers as numbers, column
 widths fitted to Chinese text, printed landscape one page wide. The bulletin's second
-sheet lists the adopted titles. Deterministic bytes: the workbook's dates are the
-report's `as_of`, and so is every zip member's."""
+sheet lists the adopted titles, a third the month's 约稿 when there were any.
+Deterministic bytes: the workbook's dates are the report's `as_of`, and so is every zip
+member's."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from mailroom.reports.table import (
     display_width,
     monthly_table,
     reporter_table,
+    requests_table,
     text,
 )
 from mailroom.reports.values import AnnualReport, MonthlyReport
@@ -36,7 +38,8 @@ FONT = "宋体"  # SimSun on Windows; LibreOffice substitutes a CJK font elsewhe
 _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEAD_FILL = PatternFill("solid", fgColor="DFE7F2")
-_CAPS = {"unit": 30, "title": 60, "reporter": 24, "address": 28, "channels": 30,
+_CAPS = {"unit": 30, "title": 60, "request_title": 40, "units_asked": 30, "answered": 40,
+         "missing": 30, "reporter": 24, "address": 28, "channels": 30,
          "months_below_quota": 24}
 
 
@@ -50,6 +53,9 @@ def render_xlsx(report: MonthlyReport | AnnualReport) -> bytes:
                monthly_table(report))
         _sheet(wb.create_sheet(), word("sheet", "adopted"), word("adopted_title", report),
                adopted_table(report.adopted_items))
+        if report.requests:  # 约稿 of the month (R14): a sheet only when there was one
+            _sheet(wb.create_sheet(), word("sheet", "requests"), word("requests_title", report),
+                   requests_table(report.requests))
     else:
         _sheet(first, word("sheet", "units"), word("annual_title", report),
                annual_unit_table(report))

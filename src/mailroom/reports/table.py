@@ -19,6 +19,7 @@ from mailroom.reports.values import (
     AnnualUnitLine,
     MonthlyReport,
     ReporterLine,
+    RequestLine,
     Tally,
     UnitLine,
 )
@@ -211,6 +212,19 @@ def adopted_table(items: Sequence[AdoptedItem]) -> Table:
     rows: list[list[Value]] = [
         [i.number, word("unit_name", i.unit), i.title, word("adopted_channels", i),
          word("star") if i.instructed else "", _score(i.score)] for i in items]
+    return _build(spec, rows)
+
+
+def requests_table(requests: Sequence[RequestLine]) -> Table:
+    """约稿编号 | 约稿题目 | 截止日期 | 约稿单位 | 已报送 | 未报送 | 状态: the 约稿 XLSX sheet."""
+    spec: list[tuple[str, str, Kind]] = [
+        (key, word("heading", key), "text")
+        for key in ("request_code", "request_title", "due", "units_asked", "answered",
+                    "missing", "request_status")]
+    rows: list[list[Value]] = [
+        [q.code, q.title, word("request_due", q), "、".join(q.units),
+         word("request_answers", q), "、".join(q.missing), word("request_status", q)]
+        for q in requests]
     return _build(spec, rows)
 
 
