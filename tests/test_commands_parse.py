@@ -19,7 +19,9 @@ from mailroom.rules.commands import (
     Request,
     Review,
     command_word,
+    held_text,
     parse_command_mail,
+    parse_held,
     parse_line,
 )
 from mailroom.rules.confirmation import CODE_ALPHABET, find_codes, request_ids
@@ -199,6 +201,14 @@ def test_a_request_takes_its_units_and_due_date_from_the_lines_after_it() -> Non
 def test_a_request_from_the_subject_with_lines_in_the_body() -> None:
     mail = parse_command_mail("约稿 防汛工作信息", "单位：执法大队\n截止：2019年6月1日\n")
     assert mail.commands == [Request("防汛工作信息", ("执法大队",), date(2019, 6, 1))]
+
+
+def test_a_request_takes_what_is_asked_from_its_note_lines_and_keeps_it_when_held() -> None:
+    body = "单位：执法大队\n截止：2019-06-10\n要求：800字以内\n备注：附照片2张\n"
+    [request] = parse_command_mail("约稿 防汛工作信息", body).commands
+    assert request == Request("防汛工作信息", ("执法大队",), date(2019, 6, 10),
+                              "800字以内；附照片2张")
+    assert parse_held(held_text(request)) == request
 
 
 def test_a_bad_due_date_is_reported() -> None:

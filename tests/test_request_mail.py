@@ -59,11 +59,13 @@ def test_an_authenticated_request_is_recorded_mailed_and_answered(
 def test_a_request_is_held_until_confirmed_like_any_command(
         make_app: Callable[..., App]) -> None:
     app = build(make_app, trusted=TRUSTED)
-    send(app, command(f"约稿 {TITLE}", FIELDS, auth=FAIL), DAY)
+    send(app, command(f"约稿 {TITLE}", FIELDS + "要求：800字以内\n备注：附照片2张\n", auth=FAIL),
+         DAY)
     run(app)
     assert count(app, Request) == 0 and outbox(app, "request") == []
     [confirm] = outbox(app, "confirm-request")
-    assert f"约稿 {TITLE}；单位：执法大队、耕地保护股；截止：2019-06-10" in text(confirm)
+    assert (f"约稿 {TITLE}；单位：执法大队、耕地保护股；截止：2019-06-10；"
+            "要求：800字以内；附照片2张") in text(confirm)
     send(app, make_mail(f"Re: {subject_of(confirm)}", sender=OFFICE, body="确认",
                         headers={"In-Reply-To": confirm["Message-ID"]}),
          DAY + timedelta(hours=1))
@@ -73,8 +75,8 @@ def test_a_request_is_held_until_confirmed_like_any_command(
         held = session.scalars(select(Message).where(Message.kind == "command")
                                .order_by(Message.id)).first()
         assert held is not None
-        assert (request.code, request.source, request.message_pk) == \
-            ("约稿201905-01", "mail", held.id)
+        assert (request.code, request.source, request.message_pk, request.note) == \
+            ("约稿201905-01", "mail", held.id, "800字以内；附照片2张")
     assert len(outbox(app, "request")) == 1
     assert "已登记约稿 约稿201905-01" in text(outbox(app, "command")[-1])
     assert code_of(confirm)  # the usual 确认码 request

@@ -112,7 +112,7 @@ class _Work:
         """A 约稿, recorded and mailed exactly as `request add` does."""
         try:
             added = requests.add_request(self.session, self.settings, title=command.title,
-                                         units=command.units, due=command.due, note="",
+                                         units=command.units, due=command.due, note=command.note,
                                          actor=actor)
         except DecisionError as error:
             refused = Refused(f"《{command.title}》", REQUEST_ACTION, error.code,

@@ -9,7 +9,7 @@ database: whether a number exists or a channel is configured is the decisions co
 
     采用 NUMBER… CHANNEL          撤销采用 NUMBER… CHANNEL       批示 NUMBER 批示人[：内容]
     确认重复 NUMBER [NUMBER]       不是重复 NUMBER                 分配 NUMBER 单位
-    约稿 标题  + lines 单位：A、B / 截止：YYYY-MM-DD
+    约稿 标题  + lines 单位：A、B / 截止：YYYY-MM-DD [/ 要求：…]
 
 Separators: spaces, `，` `,` `、` `：` `:` (and `;` `；`), full width or not. Numbers are
 `201905-0012` or `2019050012`, full-width digits too (vocabulary.parse_number). Each
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -103,6 +103,7 @@ class Request:
     title: str
     units: tuple[str, ...] = ()
     due: date | None = None
+    note: str = ""  # 要求：/备注： lines (what is asked: length, photos…), as `request add --note`
     word = "约稿"
 
     def canonical(self) -> str:
@@ -115,6 +116,8 @@ class Request:
             lines.append("单位：" + "、".join(self.units))
         if self.due is not None:
             lines.append(f"截止：{self.due.isoformat()}")
+        if self.note:
+            lines.append(f"要求：{self.note}")
         return "\n".join(lines)
 
 
@@ -204,7 +207,8 @@ _DIGITS = "0-9\uff10-\uff19"
 _PIECE = re.compile(rf"[{_DIGITS}][{_DIGITS}\-\uff0d—–]*|[^{_DIGITS}]+")
 _LEADING_NUMBER = re.compile(rf"^([{_DIGITS}][{_DIGITS}\-\uff0d—–]*)")
 _REQUEST_FIELD = re.compile(  # on folded text
-    r"^\s*(单位|报送单位|约稿单位|截止|截止日期|截止时间|时限)\s*:\s*(.*)$")
+    r"^\s*(单位|报送单位|约稿单位|截止|截止日期|截止时间|时限|要求|约稿要求|备注|说明)\s*:\s*(.*)$")
+_NOTE_FIELDS = ("要求", "约稿要求", "备注", "说明")
 _DUE = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?$")
 
 
@@ -405,19 +409,21 @@ def _last_request(lines: Sequence[Line]) -> int | None:
 
 
 def _with_field(line: Line, name: str, value: str) -> Line:
-    """The 约稿 of `line` with a 单位：/截止： line read into it."""
+    """The 约稿 of `line` with a 单位：/截止：/要求： line read into it."""
     request = line.command
     assert isinstance(request, Request)
     if name.endswith("单位"):
         units = tuple(u for u in _SPLIT.split(value.strip()) if u)
-        return Line(line.place, line.text, Request(request.title, request.units + units,
-                                                   request.due), line.problems)
+        return Line(line.place, line.text, replace(request, units=request.units + units),
+                    line.problems)
+    if name in _NOTE_FIELDS:
+        note = "；".join(part for part in (request.note, value.strip()) if part)
+        return Line(line.place, line.text, replace(request, note=note), line.problems)
     due = _due(value)
     if due is None:
         return Line(line.place, line.text, request,
                     (*line.problems, Problem(ProblemCode.BAD_DUE_DATE, value.strip())))
-    return Line(line.place, line.text, Request(request.title, request.units, due),
-                line.problems)
+    return Line(line.place, line.text, replace(request, due=due), line.problems)
 
 
 def _due(value: str) -> date | None:
