@@ -232,3 +232,13 @@ def test_each_refused_command_and_line_not_understood_is_named_with_why(
             "     ・采用 201905-0001：没有名为“省报”的采用渠道（可用渠道：县政府网站）。\n"
             in text[confirmed:])
     assert "已记为“县政府网站”采用。（office@example.cn，命令邮件《采用》）" in text
+    with app.sessions() as session:  # as the handler recorded them (plain JSON)
+        held_detail, reply_detail = session.scalars(select(Message.detail).where(
+            Message.kind == "command").order_by(Message.id)).all()
+    assert held_detail["results"] == {"commands": [], "not_understood": [
+        {"text": "批示 201905-0001", "problems": [["missing_leader", ""]]}]}
+    assert [line["refused"] for line in reply_detail["results"]["commands"]] == [
+        [], [{"number": "201905-0099", "action": "adopt", "code": "unknown_number",
+              "facts": {"number": "201905-0099"}}],
+        [{"number": "201905-0001", "action": "adopt", "code": "unknown_channel",
+          "facts": {"channel": "省报", "channels": "县政府网站"}}]]
