@@ -202,3 +202,43 @@ def test_printing_marks_nothing(make_app: Callable[..., App]) -> None:
         again = prepare(session, app.settings, NOW)
     assert first.digest is not None and first.digest == again.digest
     assert first.digest.day == "2019-05-20"
+
+
+def test_each_refused_command_and_line_not_understood_is_named_with_why(
+        make_app: Callable[..., App]) -> None:
+    """A held command mail and the reply confirming it: the digest names each item refused
+    (an unknown number, an unknown channel) under the reply that ran them, and the line
+    not understood under the mail that held it, each with the command reply's reason."""
+    app = make_app(clock_at=NOW, adoption_channels=CHANNELS)
+    send(app, f"国土空间规划股+{ORIGINAL.title}", ORIGINAL.text(), 17)               # 0001
+    send(app, "采用", "采用 201905-0001 县政府网站\n采用 201905-0099 县政府网站\n"
+         "采用 201905-0001 省报\n批示 201905-0001\n", 17, 11, sender="office@example.cn")
+    poll_once(app)
+    with app.sessions() as session:
+        request = session.scalars(select(OutgoingMail.message_id).where(
+            OutgoingMail.purpose == "confirm-request")).one()
+    send(app, "", "", 17, 12, raw=make_mail("Re: 请确认", sender="office@example.cn",
+                                             body="确认", headers={"In-Reply-To": f"<{request}>"}))
+    poll_once(app)
+    shown = queue(app)
+    assert shown is not None
+    text = shown[0]
+    held = text.index("office@example.cn《采用》：身份未经验证，已发确认码")
+    confirmed = text.index("office@example.cn《Re: 请确认》：确认码有效，已执行此前暂缓的命令")
+    assert ("   未能识别的内容（1 行）：\n     ・“批示 201905-0001”：缺少批示人。\n"
+            in text[held:confirmed])
+    assert ("   未执行（2 项）：\n"
+            "     ・采用 201905-0099：编号不存在。\n"
+            "     ・采用 201905-0001：没有名为“省报”的采用渠道（可用渠道：县政府网站）。\n"
+            in text[confirmed:])
+    assert "已记为“县政府网站”采用。（office@example.cn，命令邮件《采用》）" in text
+    with app.sessions() as session:  # as the handler recorded them (plain JSON)
+        held_detail, reply_detail = session.scalars(select(Message.detail).where(
+            Message.kind == "command").order_by(Message.id)).all()
+    assert held_detail["results"] == {"commands": [], "not_understood": [
+        {"text": "批示 201905-0001", "problems": [["missing_leader", ""]]}]}
+    assert [line["refused"] for line in reply_detail["results"]["commands"]] == [
+        [], [{"number": "201905-0099", "action": "adopt", "code": "unknown_number",
+              "facts": {"number": "201905-0099"}}],
+        [{"number": "201905-0001", "action": "adopt", "code": "unknown_channel",
+          "facts": {"channel": "省报", "channels": "县政府网站"}}]]

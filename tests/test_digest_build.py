@@ -198,3 +198,50 @@ def test_a_backlog_makes_a_digest_that_stays_a_mail() -> None:
     assert "（另有 30 项未列出，可在服务器上用 mailroom submissions list" in text
     assert "另有 30 项未列出" in html
     assert f"新收信息 {LIMIT + 30} 件" in text
+
+
+def test_refused_commands_and_lines_not_understood_with_the_reply_s_reasons() -> None:
+    """Each item a command mail could not do and each line not understood, with the reason
+    the command reply gave (its words, from the codes kept in the mail's detail)."""
+    results = {
+        "commands": [
+            {"text": "采用 201905-0003 201905-0099 县政府网站",
+             "done": [{"number": "201905-0003", "action": "adopt"}],
+             "refused": [{"number": "201905-0099", "action": "adopt",
+                          "code": "unknown_number", "facts": {}}]},
+            {"text": "采用 201905-0003 省报",
+             "done": [],
+             "refused": [{"number": "201905-0003", "action": "adopt",
+                          "code": "unknown_channel",
+                          "facts": {"channel": "省报", "channels": "县政府网站"}}]}],
+        "not_understood": [
+            {"text": "采用县政府网站 确认码 ABCDEFGH", "problems": [["missing_number", ""]]},
+            {"text": "批示 2019-12 伍庭利：好", "problems": [["malformed_number", "2019-12"]]}]}
+    command = mail(21, "command", subject="采用", sender="office@example.cn",
+                   detail={"commands": ["采用 201905-0003 201905-0099 县政府网站",
+                                        "采用 201905-0003 省报"],
+                           "ran": True, "not_understood": 2, "results": results},
+                   reply_subject="命令处理结果：已执行 1 项，未执行 2 项")
+    older = mail(22, "command", subject="采用 201905-0003 县政府网站",
+                 detail={"commands": ["采用 201905-0003 县政府网站"], "ran": True,
+                         "not_understood": 1})  # recorded before `results` was kept
+    digest = build(Records(since=None, mails=(command, older)), day="2019-05-09")
+    assert digest is not None
+    first, second = digest.command_mails
+    assert [r.code for r in first.refused] == ["unknown_number", "unknown_channel"]
+    assert [n.text for n in first.lines_not_understood] == [
+        "采用县政府网站 确认码 ********", "批示 2019-12 伍庭利：好"]
+    assert second.refused == () and second.lines_not_understood == ()
+    text, html = render(digest)
+    assert "ABCDEFGH" not in text + html
+    assert ("   未执行（2 项）：\n"
+            "     ・采用 201905-0099：编号不存在。\n"
+            "     ・采用 201905-0003：没有名为“省报”的采用渠道（可用渠道：县政府网站）。\n"
+            "   未能识别的内容（2 行）：\n"
+            "     ・“采用县政府网站 确认码 ********”：缺少编号。\n"
+            "     ・“批示 2019-12 伍庭利：好”：编号“2019-12”格式不对"
+            "（应写作 201905-0012 或 2019050012）。\n") in text
+    assert "2 行无法识别" not in text and "1 行无法识别" in text  # the older row: a count
+    assert "采用 <span" in html and "编号不存在。</li>" in html
+    assert "没有名为“省报”的采用渠道（可用渠道：县政府网站）。</li>" in html
+    assert "“采用县政府网站 确认码 ********”：缺少编号。</li>" in html

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -37,6 +37,7 @@ from mailroom.digest.values import (
     Segment,
     UnknownSender,
 )
+from mailroom.outbox.command_facts import NotUnderstood, Refused
 from mailroom.rules.confirmation import find_codes
 from mailroom.vocabulary import Kind, Priority, Status, WarningCode
 
@@ -192,10 +193,42 @@ def masked(text: str | None) -> str | None:
     return text
 
 
+def _refused(results: Mapping[str, Any]) -> tuple[Refused, ...]:
+    """The refused items a command mail's `results` names (handlers/command.results_detail),
+    codes masked; a row without them (older code) gives none."""
+    found = []
+    for line in results.get("commands", ()) or ():
+        for r in (line.get("refused", ()) or ()) if isinstance(line, Mapping) else ():
+            facts = {str(k): masked(str(v)) or "" for k, v in (r.get("facts") or {}).items()}
+            found.append(Refused(masked(str(r.get("number", ""))) or "",
+                                 str(r.get("action", "")), str(r.get("code", "")), facts))
+    return tuple(found)
+
+
+def _lines_not_understood(results: Mapping[str, Any]) -> tuple[NotUnderstood, ...]:
+    found = []
+    for line in results.get("not_understood", ()) or ():
+        if isinstance(line, Mapping):
+            problems = tuple((str(p[0]), masked(str(p[1])) or "")
+                             for p in line.get("problems", ()) or () if len(p) >= 2)
+            found.append(NotUnderstood(masked(str(line.get("text", ""))) or "", problems))
+    return tuple(found)
+
+
+def _confirmed(detail: Mapping[str, Any]) -> bool:
+    """A reply whose confirmation code ran held commands."""
+    states = detail.get("confirmation")
+    return isinstance(states, Mapping) and "ran" in states.values()
+
+
 def _command_mail(mail: MailRow) -> CommandMail:
     detail = mail.detail
+    results = detail.get("results")
+    results = results if isinstance(results, Mapping) else {}
     if detail.get("refused"):
         outcome = "refused"
+    elif _confirmed(detail):
+        outcome = "confirmed"
     elif str(detail.get("held", "")).startswith("no:"):
         outcome = "not_held"
     elif detail.get("held"):
@@ -207,7 +240,8 @@ def _command_mail(mail: MailRow) -> CommandMail:
     commands = tuple(str(c) for c in detail.get("commands", ()) or ())
     return CommandMail(mail.received_at, mail.sender, masked(mail.subject) or "", commands,
                        outcome, masked(mail.reply_subject),
-                       int(detail.get("not_understood", 0) or 0))
+                       int(detail.get("not_understood", 0) or 0),
+                       _refused(results), _lines_not_understood(results))
 
 
 def _counts(records: Records, urgent: int) -> Counts:

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mailroom.outbox.command_facts import NotUnderstood, Refused
+
 # --- the records (records.py reads them) -------------------------------------------------
 
 
@@ -163,9 +165,13 @@ class CommandMail:
     sender: str
     subject: str
     commands: tuple[str, ...]
-    outcome: str  # ran | held | not_held | nothing | refused
+    outcome: str  # ran | confirmed | held | not_held | nothing | refused
     reply_subject: str | None
     not_understood: int
+    # what the command reply said was refused and not understood, read back from the
+    # mail's detail `results` (handlers/command.results_detail), worded by _words.j2
+    refused: tuple[Refused, ...] = ()
+    lines_not_understood: tuple[NotUnderstood, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,13 @@ kept in the confirmation's `used_by_pk`). Every command mail gets one reply: the
 or what changed and what did not, and why (templates/command.*), queued in this
 transaction. A mail recorded before never reaches a handler again (R13), and a code works
 once, so nothing runs twice.
+
+What became of each command is also kept in the mail's recorded detail, under `results`
+(plain JSON, `results_detail`), for the digest: the commands run, each item done and each
+refused (number, action, DecisionError code and facts), and the lines not understood (the
+line and its problem codes). A mail run at once keeps them all; a held mail keeps its lines
+not understood (its commands have not run); the reply confirming it keeps the commands it
+ran and the lines it did not run, so each mail shows what happened when it came.
 """
 
 from __future__ import annotations
@@ -95,6 +102,14 @@ class _Work:
         return record_message(self.session, self.incoming, self.services,
                               base_detail(self.incoming) | detail)
 
+    def keep_results(self, message_pk: int, ran: Sequence[Ran],
+                     not_understood: Sequence[NotUnderstood]) -> None:
+        """Add what became of the commands to the mail's recorded detail (it is written
+        before they run: each decision names the mail)."""
+        message = self.session.get_one(Message, message_pk)
+        message.detail = {**(message.detail or {}),
+                          "results": results_detail(ran, not_understood)}
+
     def run(self, lines: Sequence[str], message_pk: int) -> tuple[Ran, ...]:
         """Run the held or authenticated commands (canonical lines), in order."""
         actor = Actor(by=self.letter.sender, source=DecisionSource.MAIL,
@@ -159,6 +174,24 @@ def _calls(command: grammar.Command, decisions: Decisions, session: Session,
     return []
 
 
+def results_detail(ran: Sequence[Ran],
+                   not_understood: Sequence[NotUnderstood]) -> dict[str, Any]:
+    """What became of a mail's commands as plain JSON (the `results` of its detail; the
+    digest reads it back with digest/build.py)."""
+    return {
+        "commands": [{
+            "text": line.text,
+            "done": [{"number": d.number, "action": str(d.action)} for d in line.done],
+            "refused": [{"number": r.number, "action": str(r.action), "code": r.code,
+                         "facts": {str(k): str(v) for k, v in r.facts.items()}}
+                        for r in line.refused],
+        } for line in ran],
+        "not_understood": [{"text": line.text,
+                            "problems": [[code, text] for code, text in line.problems]}
+                           for line in not_understood],
+    }
+
+
 def _not_understood(mail: grammar.CommandMail) -> tuple[NotUnderstood, ...]:
     """The lines that hold something not understood, with why."""
     lines = []
@@ -193,9 +226,11 @@ class _CommandMail(_Work):
             return
         reply = self.services.outgoing.plan_reply(self.session, letter, COMMAND_PURPOSE)
         message_pk = self.record(detail | {"ran": bool(runnable), "reply": reply.note})
+        ran = self.run(runnable, message_pk)
+        self.keep_results(message_pk, ran, not_understood)
         facts = CommandReplyFacts(
             how="authenticated" if runnable else "nothing", subject=letter.subject,
-            received_at=self.local(letter.received_at), ran=self.run(runnable, message_pk),
+            received_at=self.local(letter.received_at), ran=ran,
             not_understood=not_understood)
         self.services.outgoing.queue_command_reply(self.session, reply, message_pk, letter,
                                                    facts)
@@ -205,6 +240,7 @@ class _CommandMail(_Work):
         """Keep the commands under a new code and ask the address to confirm them. When
         no request may be sent (rules/replies.py), nothing is held: nobody could confirm."""
         letter, session = self.letter, self.session
+        detail = detail | {"results": results_detail((), not_understood)}
         reply = self.services.outgoing.plan_reply(session, letter, confirmation.REQUEST_PURPOSE)
         if reply.message_id is None:
             self.record(detail | {"ran": False, "held": f"no: {reply.note}"})
@@ -280,6 +316,7 @@ class _Confirmation(_Work):
             if row is not None and state == "ran":
                 ran.extend(self.run(row.commands, row.message_pk))
                 row.used_at, row.used_by_pk = self.services.clock.now(), message_pk
+        self.keep_results(message_pk, ran, not_understood)
         session.flush()
         facts = CommandReplyFacts(
             how="confirmed" if ran else "nothing", subject=letter.subject,
