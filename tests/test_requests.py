@@ -31,7 +31,7 @@ from mailroom.reports.render_text import render_text
 from mailroom.requests import service
 from mailroom.requests.reminding import scheduled_due_reminders
 from mailroom.showing import submission_text, submission_view
-from mailroom.store.models import OutgoingMail, Request, RequestLink, RequestUnit
+from mailroom.store.models import OutgoingMail, Request, RequestLink, RequestUnit, Submission
 from mailroom.vocabulary import DecisionSource
 from support.mail import deliver, make_mail
 
@@ -250,6 +250,22 @@ def test_a_closed_or_later_request_links_nothing(app: App) -> None:
         assert session.scalar(select(func.count()).select_from(RequestLink)) == 0
 
 
+def test_a_mail_dated_before_the_request_answers_it_by_code_not_by_title(app: App) -> None:
+    # its INTERNALDATE says earlier (a migrated mailbox, a skewed server), but naming the
+    # code shows the unit knew the request; a title alone then is a coincidence
+    with app.sessions.begin() as session:
+        add(session, app)
+    submit(app, "执法大队+约稿201905-01 森林防火巡查", "zfdd@example.cn", "巡查。",
+           NOW - timedelta(days=3))
+    submit(app, f"耕地保护股+{FIRE}", "gdbh@example.cn", "早于约稿的信息。",
+           NOW - timedelta(days=2))
+    poll_once(app)
+    with app.sessions() as session:
+        links = session.execute(select(Submission.number, RequestLink.how).join(
+            RequestLink, RequestLink.submission_id == Submission.id)).all()
+    assert [tuple(link) for link in links] == [("201905-0001", "code")]
+
+
 def test_units_that_have_not_answered_are_reminded_two_days_before(both: App) -> None:
     app = both
     answered_month(app)  # due 2019-05-31; 01 misses 耕地保护股 (nobody), 望洪林业站
@@ -274,22 +290,29 @@ def test_units_that_have_not_answered_are_reminded_two_days_before(both: App) ->
     assert sent[0]["In-Reply-To"] == f"<{request_id}>"  # a reply to it names the request
 
 
-def test_the_bulletin_lists_the_months_requests(app: App, tmp_path: Path) -> None:
+def test_the_bulletin_lists_the_months_requests(both: App, tmp_path: Path) -> None:
+    app = both
     answered_month(app)
     with app.sessions.begin() as session:
         add(session, app, title="地质灾害防治", units=("办公室",), due=date(2019, 6, 30),
             actor=Actor("刘婧", DecisionSource.CLI, datetime(2019, 6, 3, tzinfo=CST)))
+        add(session, app, title="春耕备耕用地保障", units=("办公室",), due=date(2019, 5, 6),
+            actor=Actor("刘婧", DecisionSource.CLI, datetime(2019, 4, 26, tzinfo=CST)))
     with app.sessions() as session:
         may = reports.monthly(session, app.settings, "2019-05", NOW + timedelta(days=30))
         june = reports.monthly(session, app.settings, "2019-06", NOW + timedelta(days=30))
+        april = reports.monthly(session, app.settings, "2019-04", NOW + timedelta(days=30))
     data = json.loads(render_json(may))
+    # made in April, due in May: in both months' bulletins
     assert [q["code"] for q in data["requests"]] == \
-        ["约稿201905-01", "约稿201905-02", "约稿201905-03"]
+        ["约稿201904-01", "约稿201905-01", "约稿201905-02", "约稿201905-03"]
+    assert [q["code"] for q in json.loads(render_json(april))["requests"]] == ["约稿201904-01"]
+    data["requests"] = data["requests"][1:]
     assert data["requests"][0]["answered"] == {"自然资源综合执法大队": ["201905-0001"],
                                                "国土空间规划股": ["201905-0003"]}
     assert [q["code"] for q in json.loads(render_json(june))["requests"]] == ["约稿201906-01"]
     text = render_text(may).decode()
-    assert "四、约稿情况" in text and "本月共约稿3次" in text
+    assert "四、约稿情况" in text and "本月涉及约稿4项" in text
     assert ("已报送：自然资源综合执法大队（201905-0001）、"
             "国土空间规划股（201905-0003，非约稿单位）。") in text
     assert "未报送：耕地保护股、望洪林业站。" in text

@@ -187,11 +187,14 @@ def build_monthly(records: Records, period: str, settings: Settings,
 
 
 def request_lines(requests: Iterable[RequestRecord], period: str) -> tuple[RequestLine, ...]:
-    """The 约稿 created in `period`, each with the units that answered (asked units in the
-    order named, then units that answered unasked, by name) and those that did not."""
+    """The 约稿 of `period` — created in it, due in it, or answered by an item of it — each
+    with the units that answered (asked units in the order named, then units that answered
+    unasked, by name) and those that did not."""
     lines = []
+    prefix = period.replace("-", "")  # an item's number starts with its month: 201905-0012
     for request in requests:
-        if request.month != period:
+        if not (request.month == period or request.due[:7] == period
+                or any(number.startswith(prefix) for _, number in request.linked)):
             continue
         numbers: dict[str, list[str]] = defaultdict(list)
         for unit, number in request.linked:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from mailroom.store.models import (
@@ -118,12 +118,17 @@ def load(session: Session, year: int, first_month: str, last_month: str,
 
 
 def _requests(session: Session, first_month: str, last_month: str) -> tuple[RequestRecord, ...]:
-    """The 约稿 created in the months, their units asked and the items linked to them
-    (three queries)."""
+    """The 约稿 of the months — created or due in them, or answered by an item of them —
+    their units asked and the items linked to them (three queries)."""
     connection = session.connection()
+    answered_then = (select(_RL.request_id).join_from(RequestLink.__table__,
+                                                      Submission.__table__)
+                     .where(_S.month.between(first_month, last_month)))
     rows = connection.execute(
         select(_R.id, _R.code, _R.month, _R.title, _R.due, _R.status)
-        .where(_R.month.between(first_month, last_month))
+        .where(or_(_R.month.between(first_month, last_month),
+                   func.substr(_R.due, 1, 7).between(first_month, last_month),
+                   _R.id.in_(answered_then)))
         .order_by(_R.month, _R.sequence)).all()
     if not rows:
         return ()

@@ -39,6 +39,10 @@ class OpenRequest:
     code: str
     title: str
     message_ids: frozenset[str]  # its request mails' Message-IDs, without angle brackets
+    # created before the mail arrived: a title alone can only answer such a request (a mail
+    # that names the code or replies to the request mail shows it knew the request, whatever
+    # the two clocks say — an INTERNALDATE set by a migration, a backlog, a skewed server)
+    before_mail: bool = True
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,8 @@ def answers(title: str, body: str, references: Iterable[str],
             definite.append(Answer(request, "reply"))
     if definite:
         return definite
-    scored = [(title_score(request.title, title, body), request) for request in requests]
+    scored = [(title_score(request.title, title, body), request) for request in requests
+              if request.before_mail]
     passed = [(score, request) for score, request in scored if score >= TITLE_THRESHOLD]
     if not passed:
         return []

@@ -254,10 +254,10 @@ def all_requests(session: Session) -> list[Request]:
 
 
 def open_requests(session: Session, before: datetime) -> list[OpenRequest]:
-    """The requests open now and created by `before` (a mail cannot answer a later one),
-    give or take CLOCK_SKEW: the mailbox's clock is not ours, and it keeps whole seconds."""
-    rows = list(session.scalars(select(Request).where(
-        Request.status == OPEN, Request.created_at <= before + CLOCK_SKEW)))
+    """The requests open now, each marked whether it was created by `before` (a title
+    alone cannot answer a request made after the mail), give or take CLOCK_SKEW: the
+    mailbox's clock is not ours, and it keeps whole seconds."""
+    rows = list(session.scalars(select(Request).where(Request.status == OPEN)))
     if not rows:
         return []
     ids: dict[int, set[str]] = {row.id: set() for row in rows}
@@ -266,7 +266,8 @@ def open_requests(session: Session, before: datetime) -> list[OpenRequest]:
             .where(RequestUnit.request_id.in_(ids), RequestUnit.message_id.is_not(None))):
         if message_id is not None:
             ids[pk].add(message_id)
-    return [OpenRequest(row.id, row.code, row.title, frozenset(ids[row.id])) for row in rows]
+    return [OpenRequest(row.id, row.code, row.title, frozenset(ids[row.id]),
+                        row.created_at <= before + CLOCK_SKEW) for row in rows]
 
 
 def link_submission(session: Session, submission_pk: int, subject: str, title: str,
