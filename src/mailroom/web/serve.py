@@ -13,7 +13,7 @@ from flask import Flask
 from waitress.server import create_server
 
 from mailroom.config.sections import listen_address
-from mailroom.errors import ConfigError
+from mailroom.errors import ConfigError, MailroomError
 from mailroom.systemd import sd_notify
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,11 @@ def load_secret(path: Path) -> bytes:
 def serve(web: Flask, listen: str) -> None:
     """Answer on `listen` until SIGTERM or SIGINT; then finish and return."""
     host, port = listen_address(listen)
-    server = create_server(web, host=host, port=port, threads=THREADS, ident="mailroom")
+    try:
+        server = create_server(web, host=host, port=port, threads=THREADS, ident="mailroom")
+    except OSError as exc:
+        raise MailroomError(f"cannot listen on {listen} ([web] listen): "
+                            f"{exc.strerror or exc}") from None
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -54,11 +58,10 @@ def serve(web: Flask, listen: str) -> None:
     log.info("console: listening on http://%s", listen)
     sd_notify("READY=1")
     try:
-        server.run()
-    except KeyboardInterrupt:
-        log.info("console: stopped")
+        server.run()  # returns on KeyboardInterrupt, after its threads have finished
     finally:
         sd_notify("STOPPING=1")
         server.close()
+        log.info("console: stopped")
         for sig, handler in previous.items():
             signal.signal(sig, handler)
