@@ -40,25 +40,51 @@ def analyze(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([binary, *args], capture_output=True, text=True, timeout=60)
 
 
-def test_the_unit_is_hardened_to_an_exposure_of_at_most_2() -> None:
-    done = analyze("security", "--offline=yes", str(UNIT))
-    found = re.search(r"Overall exposure level for mailroom\.service: (\d+\.\d+)", done.stdout)
+# each unit and how many lines name the installed `mailroom` (ExecStartPre=, ExecStart=)
+UNITS = {"mailroom.service": 2, "mailroom-web.service": 1}
+
+
+@pytest.mark.parametrize("name", UNITS)
+def test_the_unit_is_hardened_to_an_exposure_of_at_most_2(name: str) -> None:
+    done = analyze("security", "--offline=yes", str(UNIT.parent / name))
+    found = re.search(rf"Overall exposure level for {re.escape(name)}: (\d+\.\d+)", done.stdout)
     assert found, done.stdout + done.stderr
     assert float(found.group(1)) <= 2.0, done.stdout
 
 
-def test_the_unit_verifies_clean(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", UNITS)
+def test_the_unit_verifies_clean(tmp_path: Path, name: str) -> None:
     """verify checks that ExecStart= exists: the unit names the venv deploy/README.md
     installs into (/opt/mailroom/venv), which this machine lacks, so the copy verified
     names this checkout's `mailroom` there instead; every other line is the unit's own."""
     here = shutil.which("mailroom", path=str(Path(sys.executable).parent))
     assert here
-    text = UNIT.read_text(encoding="utf-8")
-    assert text.count(INSTALLED) == 2
-    copy = tmp_path / "mailroom.service"
+    text = (UNIT.parent / name).read_text(encoding="utf-8")
+    assert text.count(INSTALLED) == UNITS[name]
+    copy = tmp_path / name
     copy.write_text(text.replace(INSTALLED, here), encoding="utf-8")
     done = analyze("verify", str(copy))
     assert done.returncode == 0 and done.stderr.strip() == "", done.stderr
+
+
+def test_the_console_runs_as_the_daemon_does() -> None:
+    """The console's unit: the daemon's user, state folder, config and environment, so
+    both see the same database, store and [web] secret_file."""
+    daemon, web = unit_settings(UNIT), unit_settings(UNIT.parent / "mailroom-web.service")
+    for key in ("User", "Group", "StateDirectory", "WorkingDirectory", "Environment",
+                "UMask", "ProtectSystem", "MemoryDenyWriteExecute", "SystemCallFilter"):
+        assert web[key] == daemon[key], key
+    assert web["ExecStart"] == [f"{INSTALLED} web"]
+
+
+def unit_settings(path: Path) -> dict[str, list[str]]:
+    """Each key of a unit file with its values in order (comments and sections left out)."""
+    found: dict[str, list[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith(("#", "[")):
+            key, value = line.split("=", 1)
+            found.setdefault(key, []).append(value)
+    return found
 
 
 def unit_environment() -> dict[str, str]:
