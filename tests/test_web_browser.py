@@ -7,6 +7,7 @@ to the downloaded XLSX."""
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,21 +24,49 @@ from mailroom.store.models import Decision, Submission
 from support.browser import Browser, LiveConsole, add_web_user, log_in, start_console, stop_console
 from support.items import CORRECTED_TEXT, CORRECTED_TITLE
 from support.mail import deliver, make_mail
+from support.web import Site, open_site
 
-CLERK, PASSWORD = "刘婧", "早上好-信息报送-2019"
+# a user of our own, made through the CLI (the sample site has 刘婧 and 伍庭利 already)
+CLERK, PASSWORD = "王芳", "早上好-信息报送-2019"
 MONTH = "2019-05"
 CST = timezone(timedelta(hours=8))
 
 
-@pytest.fixture
-def clerk(site: Any) -> str:
-    add_web_user(site.config, CLERK, PASSWORD, role="office")
-    return CLERK
+@pytest.fixture(scope="module")
+def clerk_site(sample_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample site with a user of ours made through the CLI, once for this module."""
+    folder = tmp_path_factory.mktemp("clerk-site") / "site"
+    shutil.copytree(sample_site, folder)
+    add_web_user(folder / "mailroom.toml", CLERK, PASSWORD, role="office")
+    return folder
 
 
 @pytest.fixture
-def at_console(browser: Browser, clerk: str, live_console: LiveConsole) -> Browser:
-    browser.base = live_console.url
+def site(clerk_site: Path, tmp_path: Path) -> Iterator[Site]:
+    """A private copy of `clerk_site` (this module's `site`, for `live_console`)."""
+    folder = tmp_path / "site"
+    shutil.copytree(clerk_site, folder)
+    opened = open_site(folder)
+    yield opened
+    opened.app.close()
+
+
+@pytest.fixture(scope="module")
+def reading_console(clerk_site: Path, tmp_path_factory: pytest.TempPathFactory,
+                    ) -> Iterator[LiveConsole]:
+    """One console for the tests that change nothing but their own session."""
+    folder = tmp_path_factory.mktemp("reading-site") / "site"
+    shutil.copytree(clerk_site, folder)
+    console = start_console(folder / "mailroom.toml")
+    try:
+        yield console
+    finally:
+        stop_console(console)
+
+
+@pytest.fixture
+def at_console(browser: Browser, reading_console: LiveConsole) -> Browser:
+    browser.base = reading_console.url
     return browser
 
 
@@ -61,6 +90,8 @@ def test_login_form_wrong_password_then_right_then_logout(at_console: Browser) -
     assert browser.path.startswith("/login"), browser.path
     assert "密码" in browser.text()  # the form says what went wrong …
     assert PASSWORD not in browser.driver.page_source
+    # the browser notes the 401 answer itself, and nothing else
+    assert [e["source"] for e in browser.console_messages()] == ["network"]
     browser.open("/")
     assert browser.path.startswith("/login")  # … and no session came of it
 
@@ -135,7 +166,7 @@ def test_a_phone_does_not_scroll_sideways(at_console: Browser) -> None:
 # --- the office's work, page by page -------------------------------------------------------
 
 @pytest.fixture
-def suspected(site: Any) -> str:
+def suspected(site: Site) -> str:
     """A corrected re-send of 201905-0011 by another unit: near it, not equal (suspected,
     R3), polled before the console starts. Its number."""
     maildir = Path(site.app.settings.maildir.path)
@@ -149,14 +180,9 @@ def suspected(site: Any) -> str:
 
 
 @pytest.fixture
-def console_with_pair(site: Any, suspected: str, clerk: str,
-                      browser: Browser) -> Iterator[Browser]:
-    console = start_console(site.config)
-    browser.base = console.url
-    try:
-        yield browser
-    finally:
-        stop_console(console)
+def console_with_pair(suspected: str, live_console: LiveConsole, browser: Browser) -> Browser:
+    browser.base = live_console.url
+    return browser
 
 
 def numbers(browser: Browser, unit: str) -> list[float]:

@@ -200,7 +200,7 @@ def log_in(browser: Browser, name: str, password: str) -> None:
     """Through the login form, as a person would: type, press the button."""
     browser.open("/login")
     form = browser.find("form[action*='/login']")
-    form.find_element(By.NAME, "username").send_keys(name)
+    form.find_element(By.NAME, "name").send_keys(name)
     form.find_element(By.NAME, "password").send_keys(password)
     browser.click(form.find_element(By.CSS_SELECTOR, "button[type=submit], button:not([type])"))
 
