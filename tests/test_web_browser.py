@@ -163,6 +163,30 @@ def test_a_phone_does_not_scroll_sideways(at_console: Browser) -> None:
     assert severe(browser) == []
 
 
+# --- the pages of the other areas (the contract's URL map): they must be there -------------
+
+PAGES = [f"/?month={MONTH}", f"/items?month={MONTH}", "/items/201905-0012", "/decide",
+         f"/reports?month={MONTH}", "/requests", "/roster", "/outbox"]
+
+
+def test_every_page_answers_fits_a_phone_and_breaks_no_csp(at_console: Browser) -> None:
+    browser = at_console
+    log_in(browser, CLERK, PASSWORD)
+    browser.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    found = {}
+    try:
+        for path in PAGES:
+            browser.responses()
+            browser.open(path)
+            page = [r for r in browser.responses() if r["resourceType"] == "Document"][-1]
+            found[path] = (page["status"], browser.driver.execute_script(
+                "return document.documentElement.scrollWidth"), severe(browser))
+    finally:
+        browser.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert found == {path: (200, 390, []) for path in PAGES}
+
+
 # --- the office's work, page by page -------------------------------------------------------
 
 @pytest.fixture
