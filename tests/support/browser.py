@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -34,6 +35,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from support.postgres import free_port
 from support.process import Mailroom
+from support.web import Site
 
 CHROMEDRIVER = "/usr/bin/chromedriver"  # Debian's chromium-driver: matches Debian's chromium
 DESKTOP = (1280, 900)
@@ -138,9 +140,10 @@ class Browser:
 
 
 def _stale(element: WebElement) -> bool:
+    """Whether the page holding `element` has been replaced."""
     try:
         element.is_enabled()
-    except Exception:  # StaleElementReferenceException: the page was replaced
+    except StaleElementReferenceException:
         return True
     return False
 
@@ -247,7 +250,7 @@ def stop_console(console: LiveConsole) -> None:
 
 
 @pytest.fixture
-def live_console(site: Any) -> Iterator[LiveConsole]:
+def live_console(site: Site) -> Iterator[LiveConsole]:
     """The site's console as a real `mailroom web` process (`site`: tests/support/web.py)."""
     console = start_console(site.config)
     try:
