@@ -12,17 +12,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from mailroom.dedupe.engine import Dedupe
 from mailroom.decisions import Actor, Decisions
+from mailroom.dedupe.engine import Dedupe
 from mailroom.reports import sending, service
 from mailroom.reports.render import RENDERERS
 from mailroom.reports.render_json import monthly_object
 from mailroom.store.models import OutgoingMail
 from mailroom.vocabulary import DecisionSource
 from mailroom.web.app import create_app
-from mailroom.web.pages_month import DOWNLOADS, PREVIEW_POLICY
-from support.web import OFFICE, SECRET, Client, Site, logged_in, open_site
-
 from mailroom.web.charts import (
     WIDTH,
     months_ending,
@@ -33,6 +30,8 @@ from mailroom.web.charts import (
     trend_columns,
     unit_bars,
 )
+from mailroom.web.pages_month import DOWNLOADS, PREVIEW_POLICY
+from support.web import OFFICE, SECRET, Client, Site, logged_in, open_site
 
 
 @pytest.mark.parametrize(("period", "delta", "expected"), [

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from mailroom.errors import InvalidInput
@@ -60,7 +61,7 @@ def _bad_request(message: str) -> tuple[str, int]:
 
 
 @blueprint.get("/")
-def index() -> Response | tuple[str, int] | str:
+def index() -> ResponseReturnValue:
     period = request.args.get("month") or this_month()
     if not _valid_month(period):
         return _bad_request(f"月份“{period}”无法识别：请写成 YYYY-MM，例如 2019-05。")
@@ -84,7 +85,7 @@ def index() -> Response | tuple[str, int] | str:
 
 
 @blueprint.get("/reports")
-def reports() -> Response | tuple[str, int] | str:
+def reports() -> ResponseReturnValue:
     month, year = request.args.get("month"), request.args.get("year")
     if month is not None and not _valid_month(month):
         return _bad_request(f"月份“{month}”无法识别：请写成 YYYY-MM，例如 2019-05。")
@@ -177,17 +178,17 @@ def content_disposition(name: str, fallback: str) -> str:
 
 @blueprint.post("/reports/monthly/<period>/send")
 @office_only
-def monthly_send(period: str) -> Response:
+def monthly_send(period: str) -> ResponseReturnValue:
     return _send(_monthly(period), url_for("month.reports", month=period))
 
 
 @blueprint.post("/reports/annual/<year>/send")
 @office_only
-def annual_send(year: str) -> Response:
+def annual_send(year: str) -> ResponseReturnValue:
     return _send(_annual(year), url_for("month.reports", year=year))
 
 
-def _send(make: Callable[[Session], Report], default: str) -> Response:
+def _send(make: Callable[[Session], Report], default: str) -> ResponseReturnValue:
     """Queue the report's mail in the outbox as `report … --send` does; the daemon's outbox
     sender mails it. A period already queued is refused unless `force` is ticked."""
     force = request.form.get("force", "")
