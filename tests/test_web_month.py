@@ -31,6 +31,7 @@ from mailroom.web.charts import (
     unit_bars,
 )
 from mailroom.web.pages_month import DOWNLOADS, PREVIEW_POLICY
+from support.cli import restore_logging, run  # noqa: F401  (restore_logging: autouse)
 from support.web import OFFICE, SECRET, Client, Site, logged_in, open_site
 
 
@@ -201,6 +202,10 @@ def test_a_month_it_cannot_read_is_a_400_in_chinese(office: Client) -> None:
         assert "无法识别" in page and "<b>" not in page
         assert office.get("/reports", query_string={"month": month}).status_code == 400
     assert office.get("/reports?year=19").status_code == 400
+    future = office.get("/reports?year=2020")  # the site's clock is in May 2019
+    assert future.status_code == 400 and "2020年还没有开始" in future.get_data(as_text=True)
+    ahead = office.get("/reports?month=2020-03").get_data(as_text=True)
+    assert 'href="/reports/annual/2019.xlsx"' in ahead  # no link to a year not begun
 
 
 def hostile_console(site: Site) -> Flask:
@@ -285,6 +290,15 @@ def test_downloads_are_the_renderers_bytes_under_a_chinese_name(
                     "/reports/annual/2020.csv", "/reports/annual/20x9.csv",
                     "/reports/monthly/..%2F..%2Fetc.csv"):
         assert viewer.get(missing).status_code == 404, missing
+
+
+def test_the_json_download_is_the_clis_json_report(
+        site: Site, viewer: Client, capsys: pytest.CaptureFixture[str]) -> None:
+    decide_some(site)
+    code, out, _ = run(capsys, "--config", str(site.config), "report", "monthly",
+                       "--month", "2019-05", "--format", "json")
+    assert code == 0
+    assert viewer.get("/reports/monthly/2019-05.json").get_data(as_text=True) == out
 
 
 def outbox_rows(site: Site, purpose: str = "bulletin") -> int:

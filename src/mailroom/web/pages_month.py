@@ -91,9 +91,12 @@ def reports() -> ResponseReturnValue:
         return _bad_request(f"月份“{month}”无法识别：请写成 YYYY-MM，例如 2019-05。")
     if year is not None and not _valid_year(year):
         return _bad_request(f"年份“{year}”无法识别：请写成四位数字，例如 2019。")
+    current = this_month()
+    if year is not None and year > current[:4]:
+        return _bad_request(f"{year}年还没有开始，没有年度汇总。")
     showing = "annual" if year is not None and month is None else "monthly"
-    month = month or this_month()
-    year = year or month[:4]
+    month = month or current
+    year = year or min(month[:4], current[:4])
     app = core()
     with app.sessions() as session:
         monthly_sends = month_figures.sends(session, app.settings, "bulletin",
@@ -102,7 +105,7 @@ def reports() -> ResponseReturnValue:
     return render_template(
         "web/month_reports.html", month=month, year=year, showing=showing,
         monthly_sends=monthly_sends, annual_sends=annual_sends, formats=list(DOWNLOADS),
-        this_year=this_month()[:4], office=user().office,
+        this_year=current[:4], office=user().office,
         recipients=sending.recipients(app.settings), status_names=SEND_STATUS)
 
 
