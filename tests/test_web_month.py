@@ -280,6 +280,8 @@ def test_downloads_are_the_renderers_bytes_under_a_chinese_name(
             response = viewer.get(f"{path}.{fmt}")
             assert response.status_code == 200, (path, fmt)
             assert response.headers["Content-Type"] == content_type
+            assert response.headers["Cache-Control"] == "no-store"
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
             assert response.get_data() == RENDERERS[fmt](made), (path, fmt)
             disposition = response.headers["Content-Disposition"]
             assert disposition.startswith(f'attachment; filename="{fallback}.{fmt}"; ')

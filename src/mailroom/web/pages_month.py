@@ -170,6 +170,7 @@ def _download(make: Callable[[Session], Report], fmt: str, fallback: str) -> Res
     response = Response(RENDERERS[fmt](report), content_type=DOWNLOADS[fmt])
     response.headers["Content-Disposition"] = content_disposition(
         sending.file_name(report, fmt), f"{fallback}.{fmt}")
+    response.headers["Cache-Control"] = "no-store"  # names and titles: no copies kept
     return response
 
 
