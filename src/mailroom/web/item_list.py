@@ -147,7 +147,7 @@ def _listed(session: Session, found: Sequence[Submission], zone: ZoneInfo
     return tuple(ListedItem(
         item.number, local_minute(item.received_at, zone), item.unit, item.title, item.sender,
         item.status, item.priority,
-        firsts.get(item.duplicate_of_id) if _linked(item) else None,
+        firsts.get(item.duplicate_of_id or 0) if _linked(item) else None,
         item.score if _linked(item) else None,
         attached.get(item.message_pk, 0), adopted.get(item.id, 0)) for item in found)
 
