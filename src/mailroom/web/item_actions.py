@@ -17,7 +17,6 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from mailroom.web.context import actor, back, core, office_only
 from sqlalchemy.orm import Session
 
 from mailroom.decisions import Actor, Decisions, Outcome
@@ -25,6 +24,7 @@ from mailroom.dedupe.engine import Dedupe
 from mailroom.errors import DecisionError
 from mailroom.outbox.command_facts import Done, Refused
 from mailroom.vocabulary import DecisionAction
+from mailroom.web.context import actor, back, core, office_only
 
 Act = Callable[[Decisions, Session, Actor], Outcome]
 

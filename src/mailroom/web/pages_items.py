@@ -17,13 +17,13 @@ from email.message import EmailMessage
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
-from mailroom.web.context import core, this_month, user
 from sqlalchemy import select
 
 from mailroom.errors import InvalidInput
 from mailroom.store.models import OutgoingMail, StoredAttachment, Submission
 from mailroom.vocabulary import Priority, Status, local_minute, parse_number
 from mailroom.web import item_actions
+from mailroom.web.context import core, this_month, user
 from mailroom.web.item_files import DOWNLOAD_TYPE, SNIFF_BYTES, disposition, image_type
 from mailroom.web.item_list import NO_UNIT, ItemQuery, find_items
 from mailroom.web.item_page import item_page
