@@ -39,12 +39,16 @@ class SideBySide:
     passages: int  # passages found in both
 
 
-def compared_text(body: str | None, attached: str | None) -> tuple[str, str]:
+def compared_text(body: str | None, attached: str | None, readable: str = "") -> tuple[str, str]:
     """(text, where from) of an item as the digest shows it: the body, unless it is a cover
     note (under COVER_NOTE characters of content) and dedupe read the attachments' text
-    (`attached`: DedupeText.content, one compacted sentence a line)."""
+    (`attached`: DedupeText.content, one compacted sentence a line) — then the attachments'
+    `readable` text when the caller could read it (a .docx, with its punctuation), else
+    `attached` as dedupe keeps it."""
     text = body or ""
     if attached and len(compact(clean_text(text))) < COVER_NOTE < len(attached):
+        if len(compact(readable)) >= COVER_NOTE:
+            return readable, ATTACHMENT
         return "".join(f"{line}。" for line in attached.split("\n") if line), ATTACHMENT
     return text, BODY
 

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailroom import showing
+from mailroom.dedupe.extract import TextLimits, extract_text, kind_of
+from mailroom.digest.records import MAX_TEXT
 from mailroom.store.files import FileStore
 from mailroom.store.models import DedupeText, OutgoingMail, StoredAttachment, Submission
 from mailroom.vocabulary import COUNTING, JUDGED, LINKED, Status
@@ -21,6 +23,8 @@ from mailroom.web.highlight import SideBySide, compared_text, side_by_side
 from mailroom.web.item_files import SNIFF_BYTES, image_type
 
 View = dict[str, Any]
+READ_LIMITS = TextLimits(max_bytes=5_000_000, max_inflated=20_000_000, max_chars=MAX_TEXT)
+_IN_PROCESS = frozenset({"docx", "txt"})
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,27 @@ def _image(files: FileStore, stored_path: str) -> str | None:
         return None
 
 
+def _readable(session: Session, files: FileStore, submission_pk: int) -> str:
+    """The text of an item's .docx / .txt attachments, read as dedupe reads them (bounded:
+    READ_LIMITS); what would need a subprocess or a PDF parser in a web request (.doc,
+    .wps, .pdf) is left to the compacted copy dedupe keeps."""
+    rows = session.execute(
+        select(StoredAttachment.filename, StoredAttachment.content_type,
+               StoredAttachment.stored_path)
+        .join(Submission, Submission.message_pk == StoredAttachment.message_pk)
+        .where(Submission.id == submission_pk).order_by(StoredAttachment.position)).all()
+    texts = []
+    for filename, content_type, stored_path in rows:
+        if kind_of(filename, content_type) not in _IN_PROCESS:
+            continue
+        try:
+            payload = files.read(stored_path)
+        except (OSError, ValueError):
+            continue
+        texts.append(extract_text(filename, content_type, payload, READ_LIMITS).text.strip())
+    return "\n".join(text for text in texts if text)
+
+
 def _matched(session: Session, item: Submission, text: str | None, files: FileStore,
              zone: ZoneInfo) -> Matched | None:
     other_pk = item.matched_id or (item.duplicate_of_id if item.status in LINKED else None)
@@ -80,9 +105,12 @@ def _matched(session: Session, item: Submission, text: str | None, files: FileSt
     attached = dict(session.execute(select(DedupeText.submission_id, DedupeText.content).where(
         DedupeText.submission_id.in_([item.id, other.id]),
         DedupeText.source.like("%attachment%"))).all())
+    readable = {pk: _readable(session, files, pk) for pk in attached}
     detail = item.match_detail or {}
     stored = [(str(p[0]), str(p[1])) for p in detail.get("passages", ()) or ()
               if isinstance(p, list | tuple) and len(p) >= 2]
-    pair = side_by_side(compared_text(text, attached.get(item.id)),
-                        compared_text(other_view["text"], attached.get(other.id)), stored)
+    pair = side_by_side(
+        compared_text(text, attached.get(item.id), readable.get(item.id, "")),
+        compared_text(other_view["text"], attached.get(other.id), readable.get(other.id, "")),
+        stored)
     return Matched(other_view, pair)
