@@ -182,6 +182,9 @@ def test_an_item_shows_what_submissions_show_gives(reader: Client) -> None:
         assert shown in html, shown
     assert re.search(r'<img class="item-image" src="/items/201905-0004/attachments/\d+"', html)
     assert 'name="channel"' in html and 'name="leader"' in html  # the office's forms
+    covered = reader.get("/items/201905-0011").get_data(as_text=True)  # body: a cover note
+    assert "请审核后尽快上报县政府网站" in covered
+    assert "附件正文" in covered and "科学划定“三区三线”" in covered  # the .docx, read
     assert reader.get("/items/2019050004").status_code == 302  # the number as written
     assert reader.get("/items/201905-0999").status_code == 404
     assert reader.get("/items/nonsense").status_code == 404

@@ -39,6 +39,11 @@ class SideBySide:
     passages: int  # passages found in both
 
 
+def is_cover_note(body: str | None) -> bool:
+    """A body with under COVER_NOTE characters of content ("详见附件", a greeting, a name)."""
+    return len(compact(clean_text(body or ""))) < COVER_NOTE
+
+
 def compared_text(body: str | None, attached: str | None, readable: str = "") -> tuple[str, str]:
     """(text, where from) of an item as the digest shows it: the body, unless it is a cover
     note (under COVER_NOTE characters of content) and dedupe read the attachments' text
@@ -46,7 +51,7 @@ def compared_text(body: str | None, attached: str | None, readable: str = "") ->
     `readable` text when the caller could read it (a .docx, with its punctuation), else
     `attached` as dedupe keeps it."""
     text = body or ""
-    if attached and len(compact(clean_text(text))) < COVER_NOTE < len(attached):
+    if attached and is_cover_note(text) and len(attached) > COVER_NOTE:
         if len(compact(readable)) >= COVER_NOTE:
             return readable, ATTACHMENT
         return "".join(f"{line}。" for line in attached.split("\n") if line), ATTACHMENT

@@ -19,7 +19,7 @@ from mailroom.digest.records import MAX_TEXT
 from mailroom.store.files import FileStore
 from mailroom.store.models import DedupeText, OutgoingMail, StoredAttachment, Submission
 from mailroom.vocabulary import COUNTING, JUDGED, LINKED, Status
-from mailroom.web.highlight import SideBySide, compared_text, side_by_side
+from mailroom.web.highlight import SideBySide, compared_text, is_cover_note, side_by_side
 from mailroom.web.item_files import SNIFF_BYTES, image_type
 
 View = dict[str, Any]
@@ -44,6 +44,7 @@ class ItemPage:
     can_assign: bool  # unassigned
     can_review: bool  # judged: may be confirmed a duplicate or not
     review_of: str | None  # the item a "duplicate" review names (its first report)
+    attachment_text: str = ""  # the .docx / .txt text when the body is only a cover note
 
 
 def item_page(session: Session, number: str, files: FileStore, zone: ZoneInfo) -> ItemPage:
@@ -63,7 +64,9 @@ def item_page(session: Session, number: str, files: FileStore, zone: ZoneInfo) -
         view, replies, _matched(session, item, view["text"], files, zone),
         can_credit=status in COUNTING, can_assign=status == Status.UNASSIGNED,
         can_review=status in JUDGED and first is not None,
-        review_of=first if status in LINKED or first else None)
+        review_of=first if status in LINKED or first else None,
+        attachment_text=_readable(session, files, item.id) if is_cover_note(view["text"])
+        else "")
 
 
 def _image(files: FileStore, stored_path: str) -> str | None:
