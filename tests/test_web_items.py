@@ -190,6 +190,18 @@ def test_an_item_shows_what_submissions_show_gives(reader: Client) -> None:
     assert reader.get("/items/nonsense").status_code == 404
 
 
+def test_the_receipt_an_item_got_opens_as_text(reader: Client) -> None:
+    page = reader.get("/items/201905-0004").get_data(as_text=True)
+    link = re.search(r'href="(/items/201905-0004/replies/(\d+))"', page)
+    assert link, "no link to the receipt"
+    receipt = reader.get(link.group(1)).get_data(as_text=True)
+    assert "回执 201905-0004" in receipt and "zfdd2019@163.com" in receipt
+    text = receipt.split('<div class="item-text">', 1)[1]
+    assert "编号：201905-0004" in text and "状态：已计数。" in text  # what the unit was told
+    assert reader.get(f"/items/201905-0005/replies/{link.group(2)}").status_code == 404
+    assert reader.get("/items/201905-0004/replies/../1").status_code == 404
+
+
 def test_a_duplicate_shows_its_first_report_side_by_side(reader: Client) -> None:
     html = reader.get("/items/201905-0012").get_data(as_text=True)
     pair = html.split('id="pair"', 1)[1].split("</section>", 1)[0]
