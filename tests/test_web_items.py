@@ -20,7 +20,16 @@ from sqlalchemy import func, select
 from mailroom import listing
 from mailroom.app import App
 from mailroom.daemon import poll_once
-from mailroom.store.models import Adoption, Decision, Instruction, StoredAttachment, Submission
+from mailroom.store.models import (
+    Adoption,
+    Decision,
+    Instruction,
+    Request,
+    RequestLink,
+    RequestUnit,
+    StoredAttachment,
+    Submission,
+)
 from mailroom.web import item_list
 from mailroom.web.app import create_app
 from mailroom.web.item_list import ItemQuery
@@ -188,6 +197,27 @@ def test_an_item_shows_what_submissions_show_gives(reader: Client) -> None:
     assert reader.get("/items/2019050004").status_code == 302  # the number as written
     assert reader.get("/items/201905-0999").status_code == 404
     assert reader.get("/items/nonsense").status_code == 404
+
+
+def test_follow_ups_and_requests_are_linked(site: Any, office: Any) -> None:
+    followup = office.get("/items/201905-0016").get_data(as_text=True)
+    assert '本条是 <a href="/items/201905-0015">201905-0015</a> 的续报' in followup
+    assert 'href="/items/201905-0016"' in office.get("/items/201905-0015").get_data(
+        as_text=True)
+    at = site.app.clock.now()
+    with site.app.sessions.begin() as session:
+        item = session.scalars(select(Submission).where(
+            Submission.number == "201905-0011")).one()
+        request = Request(code="约稿201905-01", month="2019-05", sequence=1,
+                          title="国土空间规划编制进展", due="2019-05-31", status="open",
+                          created_at=at, created_by="刘婧", source="cli")
+        session.add(request)
+        session.flush()
+        session.add(RequestUnit(request_id=request.id, position=0, unit="国土空间规划股"))
+        session.add(RequestLink(request_id=request.id, submission_id=item.id, how="code",
+                                linked_at=at))
+    page = office.get("/items/201905-0011").get_data(as_text=True)
+    assert "约稿201905-01</a>《国土空间规划编制进展》（稿件注明约稿编号）" in page
 
 
 def test_the_receipt_an_item_got_opens_as_text(reader: Client) -> None:
