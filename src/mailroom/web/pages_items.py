@@ -118,10 +118,12 @@ def _plain_text(raw: bytes) -> str | None:
     """The plain-text part of a mail as sent; None before it is rendered (still pending)."""
     if not raw:
         return None
-    parsed = message_from_bytes(raw, policy=policy.default)
-    assert isinstance(parsed, EmailMessage)
+    parsed = message_from_bytes(raw, _class=EmailMessage, policy=policy.default)
     part = parsed.get_body(preferencelist=("plain",))
     if part is None:
         return ""
-    content = part.get_content()
+    try:
+        content = part.get_content()
+    except (LookupError, ValueError):  # a charset Python does not know: nothing to show
+        return ""
     return content if isinstance(content, str) else ""
