@@ -23,6 +23,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Each area's blueprint: (module path, attribute). Imported when the app is made.
 BLUEPRINTS: list[tuple[str, str]] = [
     ("mailroom.web.pages_month", "blueprint"),
+    ("mailroom.web.pages_items", "bp"),
 ]
 
 # No inline script or style anywhere (every script and style is a file under /static);
