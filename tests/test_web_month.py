@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -206,6 +207,16 @@ def test_a_month_it_cannot_read_is_a_400_in_chinese(office: Client) -> None:
     assert future.status_code == 400 and "2020年还没有开始" in future.get_data(as_text=True)
     ahead = office.get("/reports?month=2020-03").get_data(as_text=True)
     assert 'href="/reports/annual/2019.xlsx"' in ahead  # no link to a year not begun
+
+
+def test_an_empty_month_opens_the_latest_month_with_items(site: Site, console: Flask) -> None:
+    site.clock.advance(timedelta(days=70))  # 2019-08-09: nothing received in August
+    office = logged_in(console, OFFICE)
+    response = office.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/?month=2019-06"
+    page = office.get(response.headers["Location"]).get_data(as_text=True)
+    assert "本月（2019年8月）还没有收到信息，下面是最近有信息的2019年6月。" in page
+    assert office.get("/?month=2019-08").status_code == 200  # asked for: shown, empty
 
 
 def hostile_console(site: Site) -> Flask:

@@ -68,16 +68,10 @@ def create_app(core: App, secret: bytes) -> Flask:
     auth.install(web)
     for module, name in BLUEPRINTS:
         web.register_blueprint(getattr(__import__(module, fromlist=[name]), name))
-    if "month" not in web.blueprints:
-        web.add_url_rule("/", "home", _home)
     web.after_request(_headers)
     web.register_error_handler(CSRFError, _csrf_refused)
     web.register_error_handler(HTTPException, _error_page)
     return web
-
-
-def _home() -> ResponseReturnValue:
-    return render_template("web/home.html")
 
 
 def _headers(response: Response) -> Response:

@@ -20,12 +20,14 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailroom.errors import InvalidInput
 from mailroom.reports import sending, service
 from mailroom.reports.render import RENDERERS
 from mailroom.reports.values import AnnualReport, MonthlyReport
+from mailroom.store.models import Submission
 from mailroom.vocabulary import is_month, local_minute
 from mailroom.web import month_figures
 from mailroom.web.charts import shift_month, trend_columns, unit_bars
@@ -62,6 +64,12 @@ def _bad_request(message: str) -> tuple[str, int]:
 
 @blueprint.get("/")
 def index() -> ResponseReturnValue:
+    if not request.args.get("month"):
+        latest = _latest_month_with_items()
+        if latest is not None and latest < this_month():
+            flash(f"本月（{_month_words(this_month())}）还没有收到信息，下面是最近有信息的"
+                  f"{_month_words(latest)}。", "ok")
+            return redirect(url_for("month.index", month=latest), 302)
     period = request.args.get("month") or this_month()
     if not _valid_month(period):
         return _bad_request(f"月份“{period}”无法识别：请写成 YYYY-MM，例如 2019-05。")
@@ -79,6 +87,18 @@ def index() -> ResponseReturnValue:
         total=total, bars=bars, trend=trend_columns(points, period), waiting=waiting,
         previous=shift_month(period, -1), following=shift_month(period, 1),
         current=this_month())
+
+
+def _latest_month_with_items() -> str | None:
+    """The latest month up to this one with a submission (the console opened at the start
+    of a month, or on an archive, shows a month with something in it)."""
+    with core().sessions() as session:
+        return session.scalar(select(func.max(Submission.month))
+                              .where(Submission.month <= this_month()))
+
+
+def _month_words(period: str) -> str:
+    return f"{int(period[:4])}年{int(period[5:])}月"
 
 
 # -- the reports: preview, download, send --------------------------------------------------
