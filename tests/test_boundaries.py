@@ -15,7 +15,7 @@ import pytest
 from mailroom.parsing import boundaries
 from mailroom.sample.generate import iter_generated_mails
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 TAIL = r")(?P<end>--)?(?P<ws>[ \t]*)(?P<linesep>\r\n|\r|\n)?$"
 
 
@@ -59,6 +59,8 @@ def test_other_patterns_are_compiled_by_re() -> None:
 
 
 def test_the_corpus_and_generated_mail_parse_the_same() -> None:
+    if not CORPUS.is_dir():
+        pytest.fail(f"the shared mail corpus is missing: {CORPUS}")
     raws = [path.read_bytes() for path in sorted(CORPUS.rglob("*")) if path.is_file()
             and path.suffix in (".eml", ".txt", "") and path.name != "README.md"]
     raws += [raw for raw, _ in iter_generated_mails(60, seed=7)]
