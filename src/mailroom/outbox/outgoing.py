@@ -144,8 +144,7 @@ class Outgoing:
         fixed here; the sender renders them)."""
         if plan.receipt.message_id is None and plan.alert is None and plan.webhook is None:
             return
-        submission = session.connection().execute(
-            select(_SUBMISSIONS).where(_SUBMISSIONS.c.id == submission_pk)).one()
+        submission = session.connection().execute(_SUBMISSION, {"id": submission_pk}).one()
         facts = self.receipt_facts(session, submission, attachment_names, missing_elements)
         source_pk = submission.message_pk
         if plan.receipt.message_id is not None:
@@ -291,6 +290,7 @@ def _table(model: type[Base]) -> Table:
 
 
 _SUBMISSIONS = _table(Submission)
+_SUBMISSION = select(_SUBMISSIONS).where(_SUBMISSIONS.c.id == bindparam("id"))
 _REF = select(_SUBMISSIONS.c.number, _SUBMISSIONS.c.unit, _SUBMISSIONS.c.received_at).where(
     _SUBMISSIONS.c.id == bindparam("id"))
 

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -61,6 +61,10 @@ FIRST_RETRY = 60.0  # seconds; doubles per attempt
 MAX_RETRY = 3600.0
 GIVE_UP = timedelta(hours=48)  # temporary failures for this long: failed for good
 WINDOW = timedelta(seconds=60)  # the throttle's minute
+# a row claimed to send (built once: the drain runs it for every mail)
+_CLAIM = (select(OutgoingMail).where(OutgoingMail.id == bindparam("id"),
+                                     OutgoingMail.status == "pending")
+          .with_for_update(skip_locked=True))
 
 Sleep = Callable[[float], bool]  # wait this long; True when a stop request cut it short
 Turn = Literal["send", "later", "stopped"]
@@ -257,9 +261,7 @@ class OutboxSender:
         False when the connection itself failed. A row another process holds (SKIP
         LOCKED), or that is no longer pending, is left alone."""
         with self.sessions.begin() as session:
-            row = session.scalars(select(OutgoingMail).where(
-                OutgoingMail.id == row_id, OutgoingMail.status == "pending")
-                .with_for_update(skip_locked=True)).first()
+            row = session.scalars(_CLAIM, {"id": row_id}).first()
             if row is None:
                 return True
             outcome, note = self._attempt(row, transport, report)
