@@ -26,13 +26,10 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from mailroom.parsing import boundaries
 from mailroom.parsing import headers as fields
 from mailroom.parsing.aside import Aside, set_aside
 from mailroom.parsing.decode import HeaderDecoder
 from mailroom.parsing.mime import Attachment, MimeLimits, read_parts
-
-boundaries.install()  # every process that parses mail: no regex compiled a boundary
 
 __all__ = ["COULD_NOT_PARSE", "Attachment", "Letter", "not_a_message", "parse_letter"]
 
