@@ -14,7 +14,8 @@ from mailroom.clock import FixedClock
 from mailroom.config import Settings, parse_settings
 from mailroom.store.database import upgrade
 
-pytest_plugins = ["support.dovecot", "support.postgres", "support.smtp", "support.webhook"]
+pytest_plugins = ["support.dovecot", "support.postgres", "support.smtp", "support.webhook",
+                  "support.web"]
 
 UNITS: list[dict[str, Any]] = [
     {"name": "办公室", "officers": ["bgs@example.cn"]},

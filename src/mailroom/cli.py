@@ -16,7 +16,16 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from mailroom import __version__, cli_decisions, daemon, health, importing, listing, officers
+from mailroom import (
+    __version__,
+    cli_decisions,
+    cli_web,
+    daemon,
+    health,
+    importing,
+    listing,
+    officers,
+)
 from mailroom.app import App
 from mailroom.cli_args import Parser as _Parser
 from mailroom.cli_args import UsageError
@@ -70,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_commands(commands, _Parser)  # reports/commands.py
     add_remind_commands(commands)  # cli_remind.py: remind (R12)
     schedule_commands.add_commands(commands)  # jobs list
+    cli_web.add_commands(commands, _Parser)  # web, web user add | remove | list
     return parser
 
 
@@ -266,6 +276,7 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     **REMIND_COMMANDS,
     **schedule_commands.COMMANDS,
     **REQUEST_COMMANDS,
+    **cli_web.COMMANDS,
 }
 
 

@@ -298,5 +298,23 @@ class ScheduleSettings(Section):
 
 
 class WebSettings(Section):
-    listen: str = "127.0.0.1:8025"
+    listen: str = "127.0.0.1:8025"  # host:port; [::1]:8025 for IPv6
     secret_file: str = "var/web.secret"  # created (0600) when missing
+    idle_minutes: int = Field(default=30, ge=1, le=24 * 60)  # a session ends when unused
+    secure_cookies: bool = False  # true behind TLS (nginx): the cookie only goes over HTTPS
+    trusted_proxies: int = Field(default=0, ge=0, le=5)  # proxies whose X-Forwarded-* count
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, text: str) -> str:
+        listen_address(text)
+        return text
+
+
+def listen_address(text: str) -> tuple[str, int]:
+    """`host:port` (IPv6 in brackets) as (host, port); a ValueError says what is wrong."""
+    host, colon, port = text.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"listen must be host:port, e.g. 127.0.0.1:8025, got {text!r}")
+    return host, int(port)

@@ -455,3 +455,21 @@ class DigestSent(Base):
     decision_gaps: Mapped[list[Any]] = mapped_column(JSON, default=list)
     items: Mapped[int] = mapped_column(Integer)  # entries shown
     recipients: Mapped[list[str]] = mapped_column(JSON)
+# --- the web console (issue 12) -----------------------------------------------------------
+
+
+class WebUser(Base):
+    """A person who may open the console (`mailroom web user add`): `office` may decide,
+    `viewer` (a leader) may only look. `password_hash` is Argon2id (argon2-cffi's encoded
+    form). `session_key` is part of every session cookie: a new one (a new password, the
+    user removed) ends the sessions signed with the old."""
+
+    __tablename__ = "web_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(8))  # office | viewer
+    password_hash: Mapped[str] = mapped_column(String(200))
+    session_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    password_set_at: Mapped[datetime]
