@@ -22,6 +22,10 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 # Each area's blueprint: (module path, attribute). Imported when the app is made.
 BLUEPRINTS: list[tuple[str, str]] = [
+    ("mailroom.web.pages_decide", "bp"),
+    ("mailroom.web.pages_requests", "bp"),
+    ("mailroom.web.pages_roster", "bp"),
+    ("mailroom.web.pages_outbox", "bp"),
 ]
 
 # No inline script or style anywhere (every script and style is a file under /static);

@@ -3,8 +3,9 @@ plain values: suspected pairs side by side, unassigned items, unknown senders, i
 sender failed authentication, failed mails.
 
 Not the digest's "new since the last digest sent": what is *pending* as the database stands —
-an item still suspected, still unassigned, a sender still not on the roster. Flags and
-failed mails have no decision that settles them: they are listed for `RECENT_DAYS`.
+an item still suspected, still unassigned, a sender still not on the roster (however long
+ago it wrote). Flags and failed mails have no decision that settles them: they are listed
+for `RECENT_DAYS`.
 The pairs reuse the digest's reading and pairing (digest/records.py reads the items and
 their texts, digest/build.py pairs them and marks the passages found in both), so the
 console and the digest show a pair the same way.
@@ -31,7 +32,7 @@ from mailroom.store.models import Message, Officer, ProcessingFailure, Submissio
 from mailroom.vocabulary import Kind, Status, WarningCode, local_minute
 
 LIMIT = 100  # entries a section lists; the page says how many more there are
-RECENT_DAYS = 30  # flags, failed mails and unknown senders are listed this long
+RECENT_DAYS = 30  # flags and failed mails are listed this long
 SENDER_ITEMS = 5  # items listed per unknown sender
 
 
@@ -52,7 +53,7 @@ class UnknownSender:
     address: str
     name: str  # the display name of the sender's latest mail ("" when it had none)
     items: tuple[Item, ...]  # newest first, at most SENDER_ITEMS
-    count: int  # all its items in the window
+    count: int  # all its items
     last: str  # when the latest came (local)
 
 
@@ -123,7 +124,7 @@ def read_pending(session: Session, settings: Settings, files: FileStore,
     return Pending(
         pairs=suspected_pairs(session, files, zone),
         unassigned=unassigned(session, zone),
-        unknown_senders=_section(unknown_senders(session, settings, files, since)),
+        unknown_senders=_section(unknown_senders(session, settings, files)),
         flagged=_section(flagged(session, zone, since)),
         failed=failed_mails(session, zone, since),
         retrying=retrying(session, zone),
@@ -177,15 +178,15 @@ def registered(session: Session, settings: Settings) -> set[str]:
     return found | {a.lower() for unit in settings.units for a in unit.officers}
 
 
-def unknown_senders(session: Session, settings: Settings, files: FileStore,
-                    since: datetime) -> list[UnknownSender]:
-    """Senders of items in the window who are still not on the roster (R7: flagged, not
-    dropped), the latest first, each with its display name and latest items."""
+def unknown_senders(session: Session, settings: Settings,
+                    files: FileStore) -> list[UnknownSender]:
+    """Senders of items who are still not on the roster (R7: flagged, not dropped), the
+    latest first, each with its display name and latest items."""
     known = registered(session, settings)
     rows = session.execute(
         select(*_ITEM, Submission.warnings, Message.raw_path)
         .join(Message, Message.id == Submission.message_pk)
-        .where(Submission.received_at >= since)
+        .where(Submission.sender.not_in(known))
         .order_by(Submission.received_at.desc(), Submission.id.desc())).all()
     grouped: dict[str, list[Any]] = {}
     for row in rows:
