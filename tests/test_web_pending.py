@@ -16,7 +16,7 @@ from mailroom.daemon import poll_once
 from mailroom.decisions import Actor, Decisions
 from mailroom.dedupe.engine import Dedupe
 from mailroom.requests import service
-from mailroom.store.models import Message, OutgoingMail, Submission
+from mailroom.store.models import Message, OutgoingMail, ProcessingFailure, Submission
 from mailroom.vocabulary import DecisionSource, Kind
 from mailroom.web import lists, pending
 from support.items import CORRECTED_TEXT, CORRECTED_TITLE, JOINT_FIRST, OTHER
@@ -97,17 +97,29 @@ def test_authentication_flags_and_mails_retried(app: App) -> None:
         item.status, item.warnings = "rejected", ["sender_authentication_failed"]
         item.message.detail = {"flag": "sender_authentication_failed: dmarc=fail "
                                        "header.from=example.cn"}
+        session.add(ProcessingFailure(  # a mail whose processing failed, tried again later
+            mailbox="INBOX", uidvalidity=7, uid="42", raw_sha256="ab" * 32, attempts=2,
+            last_error="OperationalError: database is locked", first_at=NOW, last_at=NOW))
+        session.add(ProcessingFailure(  # the failed mail, recorded after its attempts
+            mailbox="INBOX", uidvalidity=7, uid="43", attempts=3, last_error="x",
+            raw_sha256=session.scalars(select(Message.raw_sha256).where(
+                Message.kind == Kind.FAILED)).one(), first_at=NOW, last_at=NOW))
     p = read(app)
     [flag] = p.flagged.entries
     assert flag.item.number == "201905-0004"
     assert flag.why == "dmarc=fail header.from=example.cn"
+    assert p.retrying.entries == (pending.Retrying(
+        "INBOX / 42", 2, "OperationalError: database is locked", "2019-05-20 17:00"),)
 
 
-def test_the_limit_says_how_many_more(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_section_says_how_many_it_left_out(app: App,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pending, "LIMIT", 0)
+    monkeypatch.setattr(pending, "PAIRS", 0)
     p = read(app)
     assert (p.pairs.entries, p.pairs.more) == ((), 1)
     assert (p.unassigned.entries, p.unassigned.more) == ((), 1)
+    assert (p.unknown_senders.entries, p.unknown_senders.more) == ((), 1)
     assert (p.failed.entries, p.failed.more) == ((), 1)
 
 
@@ -144,15 +156,3 @@ def test_requests_roster_and_outbox_lists(app: App) -> None:
     assert everything.total == total == sum(everything.counts.values())
     assert everything.rows[0].purpose == "request"  # the newest first
     assert failed.rows == () and failed.total == 0 and failed.pages == 1
-
-
-def test_the_outbox_pages(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lists, "PER_PAGE", 2)
-    with app.sessions() as session:
-        first = lists.outbox_page(session, app.settings.zone, None, 1, NOW)
-        past = lists.outbox_page(session, app.settings.zone, None, 99, NOW)
-        ids = session.scalars(select(OutgoingMail.id).order_by(
-            OutgoingMail.created_at.desc(), OutgoingMail.id.desc())).all()
-    assert first.pages == -(-len(ids) // 2) and first.pages > 1
-    assert [row.id for row in first.rows] == ids[:2]
-    assert past.page == past.pages and [row.id for row in past.rows] == ids[(past.page - 1) * 2:]

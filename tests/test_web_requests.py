@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
+from mailroom.daemon import poll_once
 from mailroom.store.models import OutgoingMail, Request, RequestUnit
+from support.mail import deliver, make_mail
 from support.web import Client, Site
 
 FORM = {"title": "春季森林防火工作开展情况", "units": ["自然资源综合执法大队", "望洪林业站"],
@@ -114,3 +118,20 @@ def test_a_hostile_title_stays_text(office: Client) -> None:
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;耕地保护" in page
     assert "&lt;img src=x onerror=alert(2)&gt;" in page
+
+
+def test_who_answered_links_to_the_items(site: Site, office: Client) -> None:
+    office.post("/requests", FORM)
+    assert site.app.settings.maildir is not None
+    deliver(Path(site.app.settings.maildir.path),
+            make_mail("执法大队+约稿201905-01 春季森林防火工作开展情况", sender="zfdd2019@163.com",
+                      body="我队开展春季森林防火宣传和巡查。"),
+            datetime(2019, 5, 31, 11, tzinfo=timezone(timedelta(hours=8))))
+    poll_once(site.app)
+    page = office.get("/requests").get_data(as_text=True)
+    answered = re.search(r'data-label="已报送">(.*?)</td>', page, re.S)
+    missing = re.search(r'data-label="未报送">(.*?)</td>', page, re.S)
+    assert answered and missing
+    assert answered.group(1) == ('<div>自然资源综合执法大队：<a class="number" '
+                                 'href="/items/201905-0024">201905-0024</a></div>')
+    assert missing.group(1) == "望洪林业站"

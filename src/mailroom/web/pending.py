@@ -32,6 +32,7 @@ from mailroom.store.models import Message, Officer, ProcessingFailure, Submissio
 from mailroom.vocabulary import Kind, Status, WarningCode, local_minute
 
 LIMIT = 100  # entries a section lists; the page says how many more there are
+PAIRS = 30  # pairs shown (each reads and parses two mails): the rest after these are settled
 RECENT_DAYS = 30  # flags and failed mails are listed this long
 SENDER_ITEMS = 5  # items listed per unknown sender
 
@@ -139,7 +140,7 @@ def suspected_pairs(session: Session, files: FileStore, zone: ZoneInfo) -> Secti
     items = [row for _, row in _item_rows(
         session, Submission.status == Status.SUSPECTED, local, sources)]
     items.sort(key=lambda row: row.number)
-    shown = [row for row in items if row.duplicate_of_pk is not None][:LIMIT]
+    shown = [row for row in items if row.duplicate_of_pk is not None][:PAIRS]
     wanted = sorted({row.duplicate_of_pk for row in shown if row.duplicate_of_pk})
     firsts: dict[int, ItemRow] = {}
     for start in range(0, len(wanted), 500):
