@@ -15,7 +15,7 @@ from mailroom.config import Settings, parse_settings
 from mailroom.store.database import upgrade
 
 pytest_plugins = ["support.dovecot", "support.postgres", "support.smtp", "support.webhook",
-                  "support.web"]
+                  "support.web", "support.browser"]
 
 UNITS: list[dict[str, Any]] = [
     {"name": "办公室", "officers": ["bgs@example.cn"]},

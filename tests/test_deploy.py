@@ -1,7 +1,7 @@
-"""deploy/: the systemd unit (hardening figure, verify), `mailroom run` in the unit's
-environment (credentials directory, notify socket, watchdog), `poll --once` under
-MemoryDenyWriteExecute printing a summary, and the backup / restore that deploy/README.md
-describes."""
+"""deploy/: the systemd units (hardening figure, verify), `mailroom run` in the unit's
+environment (credentials directory, notify socket, watchdog), `poll --once` and the console
+(`mailroom web`, a login) under MemoryDenyWriteExecute, and the backup / restore that
+deploy/README.md describes."""
 
 from __future__ import annotations
 
@@ -17,16 +17,23 @@ import sqlite3
 import subprocess
 import sys
 import tarfile
+import tomllib
+import urllib.parse
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 import mailroom
+from mailroom.config.sections import WebSettings
+from support.browser import set_listen
 from support.cli import restore_logging, run  # noqa: F401  (restore_logging: autouse)
 from support.dovecot import HOST, ImapAccount
 from support.mail import make_mail
+from support.postgres import free_port
 from support.process import Mailroom
+from support.web import OFFICE, PASSWORD, Site
 
 ROOT = Path(__file__).resolve().parents[1]
 UNIT = ROOT / "deploy" / "mailroom.service"
@@ -40,25 +47,71 @@ def analyze(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([binary, *args], capture_output=True, text=True, timeout=60)
 
 
-def test_the_unit_is_hardened_to_an_exposure_of_at_most_2() -> None:
-    done = analyze("security", "--offline=yes", str(UNIT))
-    found = re.search(r"Overall exposure level for mailroom\.service: (\d+\.\d+)", done.stdout)
+# each unit and how many lines name the installed `mailroom` (ExecStartPre=, ExecStart=)
+UNITS = {"mailroom.service": 2, "mailroom-web.service": 1}
+
+
+@pytest.mark.parametrize("name", UNITS)
+def test_the_unit_is_hardened_to_an_exposure_of_at_most_2(name: str) -> None:
+    done = analyze("security", "--offline=yes", str(UNIT.parent / name))
+    found = re.search(rf"Overall exposure level for {re.escape(name)}: (\d+\.\d+)", done.stdout)
     assert found, done.stdout + done.stderr
     assert float(found.group(1)) <= 2.0, done.stdout
 
 
-def test_the_unit_verifies_clean(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", UNITS)
+def test_the_unit_verifies_clean(tmp_path: Path, name: str) -> None:
     """verify checks that ExecStart= exists: the unit names the venv deploy/README.md
     installs into (/opt/mailroom/venv), which this machine lacks, so the copy verified
     names this checkout's `mailroom` there instead; every other line is the unit's own."""
     here = shutil.which("mailroom", path=str(Path(sys.executable).parent))
     assert here
-    text = UNIT.read_text(encoding="utf-8")
-    assert text.count(INSTALLED) == 2
-    copy = tmp_path / "mailroom.service"
+    text = (UNIT.parent / name).read_text(encoding="utf-8")
+    assert text.count(INSTALLED) == UNITS[name]
+    copy = tmp_path / name
     copy.write_text(text.replace(INSTALLED, here), encoding="utf-8")
     done = analyze("verify", str(copy))
     assert done.returncode == 0 and done.stderr.strip() == "", done.stderr
+
+
+def test_the_console_runs_as_the_daemon_does() -> None:
+    """The console's unit: the daemon's user, state folder, config and environment, so
+    both see the same database, store and [web] secret_file."""
+    daemon, web = unit_settings(UNIT), unit_settings(UNIT.parent / "mailroom-web.service")
+    for key in ("Type", "NotifyAccess", "User", "Group", "StateDirectory", "WorkingDirectory",
+                "Environment", "UMask", "ProtectSystem", "MemoryDenyWriteExecute",
+                "SystemCallFilter"):
+        assert web[key] == daemon[key], key
+    assert web["ExecStart"] == [f"{INSTALLED} web"]
+
+
+def unit_settings(path: Path) -> dict[str, list[str]]:
+    """Each key of a unit file with its values in order (comments and sections left out)."""
+    found: dict[str, list[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith(("#", "[")):
+            key, value = line.split("=", 1)
+            found.setdefault(key, []).append(value)
+    return found
+
+
+def test_the_readmes_console_settings_fit_the_unit_and_nginx() -> None:
+    """deploy/README.md's [web] block: valid, the secret in the unit's state folder (the only
+    place it may write), the address nginx proxies to, cookies Secure behind TLS, and as
+    many trusted proxies as nginx sets X-Forwarded-* headers."""
+    readme = (ROOT / "deploy" / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(\[web\]\n.*?)```", readme, re.S)
+    nginx = re.search(r"```nginx\n(.*?)```", readme, re.S)
+    assert block and nginx
+    web = WebSettings.model_validate(tomllib.loads(block.group(1))["web"])
+    state = Path("/var/lib") / unit_settings(UNIT.parent / "mailroom-web.service")[
+        "StateDirectory"][0]
+    assert Path(web.secret_file).parent == state
+    assert f"proxy_pass http://{web.listen};" in nginx.group(1)
+    assert web.secure_cookies and web.trusted_proxies == 1
+    for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"):
+        assert f"proxy_set_header {header}" in nginx.group(1)
+    assert "return 301 https://" in nginx.group(1) and "Strict-Transport-Security" in readme
 
 
 def unit_environment() -> dict[str, str]:
@@ -116,6 +169,56 @@ def set_memory_deny_write_execute() -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_MDWE)")
+
+
+def test_the_console_in_its_units_environment_under_memory_deny_write_execute(
+    site: Site,
+) -> None:
+    """`mailroom web` as mailroom-web.service starts it (its environment, the notify socket,
+    W^X memory refused: Argon2 and waitress must not need it): READY=1, a login through
+    the form with its CSRF token, then SIGTERM: STOPPING=1, exit 0, journald lines only."""
+    port = free_port()
+    set_listen(site.config, f"127.0.0.1:{port}")
+    code = ("import sys, test_deploy; test_deploy.set_memory_deny_write_execute(); "
+            "from mailroom.cli import main; sys.exit(main(sys.argv[1:]))")
+    notify = site.folder / "notify"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(str(notify))
+        listener.settimeout(60)
+        env = {**os.environ, **unit_environment(), "MAILROOM_CONFIG": str(site.config),
+               "NOTIFY_SOCKET": str(notify), "JOURNAL_STREAM": "8:12345",
+               "PYTHONPATH": str(Path(__file__).parent)}
+        console = subprocess.Popen([sys.executable, "-c", code, "web"], env=env, text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            assert listener.recv(100) == b"READY=1"
+            page = log_in_over_http(f"http://127.0.0.1:{port}", OFFICE, PASSWORD)
+            assert f"{OFFICE}（办公室）" in page
+            console.send_signal(signal.SIGTERM)
+            assert listener.recv(100) == b"STOPPING=1"
+            out, err = console.communicate(timeout=30)
+        finally:
+            console.kill()
+    assert console.returncode == 0, err
+    assert PASSWORD not in out + err and "Traceback" not in err
+    lines = err.splitlines()
+    assert any("logged in" in line for line in lines), err
+    assert lines and all(re.match(r"<[0-7]>", line) for line in lines), err
+
+
+def log_in_over_http(base: str, name: str, password: str) -> str:
+    """The login form posted as a browser does (its cookie and CSRF token); the page after."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with opener.open(base + "/login", timeout=30) as response:
+        form = response.read().decode("utf-8")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token, form
+    data = urllib.parse.urlencode({"csrf_token": token.group(1), "name": name,
+                                   "password": password, "next": "/"}).encode()
+    with opener.open(base + "/login", data=data, timeout=30) as response:
+        assert response.status == 200 and response.url == base + "/"
+        page: str = response.read().decode("utf-8")
+    return page
 
 
 def test_backup_and_restore_under_memory_deny_write_execute(

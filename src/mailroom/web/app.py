@@ -22,6 +22,8 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 # Each area's blueprint: (module path, attribute). Imported when the app is made.
 BLUEPRINTS: list[tuple[str, str]] = [
+    ("mailroom.web.pages_month", "blueprint"),
+    ("mailroom.web.pages_items", "bp"),
     ("mailroom.web.pages_decide", "bp"),
     ("mailroom.web.pages_requests", "bp"),
     ("mailroom.web.pages_roster", "bp"),
@@ -70,16 +72,10 @@ def create_app(core: App, secret: bytes) -> Flask:
     auth.install(web)
     for module, name in BLUEPRINTS:
         web.register_blueprint(getattr(__import__(module, fromlist=[name]), name))
-    if "month" not in web.blueprints:
-        web.add_url_rule("/", "home", _home)
     web.after_request(_headers)
     web.register_error_handler(CSRFError, _csrf_refused)
     web.register_error_handler(HTTPException, _error_page)
     return web
-
-
-def _home() -> ResponseReturnValue:
-    return render_template("web/home.html")
 
 
 def _headers(response: Response) -> Response:
