@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from support.cli import run
 from support.web import OFFICE, Client, Site
 
