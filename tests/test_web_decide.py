@@ -101,3 +101,30 @@ def test_a_viewer_sees_what_waits_but_no_form(viewer: Client) -> None:
     page = viewer.get("/decide").get_data(as_text=True)
     assert "201905-0019" in page and "lh19900312@163.com" in page
     assert [action for action, _ in forms(page) if action != "/logout"] == []
+
+
+def test_the_forms_settle_it_through_the_items_actions(site: Site, office: Client) -> None:
+    send(site, make_mail(f"办公室+{CORRECTED_TITLE}", sender="liujing_bgs@example.cn",
+                         body=CORRECTED_TEXT), 30)
+    poll_once(site.app)
+    page = office.get("/decide").get_data(as_text=True)
+    posted = [(action, form) for action, form in forms(page)
+              if action in ("/items/201905-0024/review", "/items/201905-0019/assign")]
+    confirm, assign = posted[0], posted[-1]
+
+    def submit(action: str, form: str, **chosen: str) -> None:
+        data = {name: value for name, value in re.findall(
+            r'<input type="hidden" name="(\w+)" value="([^"]*)"', form) if name != "csrf_token"}
+        response = office.post(action, data | chosen)
+        assert response.status_code == 303 and response.headers["Location"] == "/decide"
+
+    submit(*confirm)
+    submit(*assign, unit="办公室")
+    with site.app.sessions() as session:
+        items = {s.number: s for s in session.scalars(select(Submission).where(
+            Submission.number.in_(("201905-0024", "201905-0019"))))}
+        assert items["201905-0024"].status == "duplicate"
+        assert items["201905-0024"].reviewed_by == "刘婧"
+        assert (items["201905-0019"].status, items["201905-0019"].unit) == ("counted", "办公室")
+    page = office.get("/decide").get_data(as_text=True)
+    assert "没有待确认的疑似重复。" in page and "没有未识别单位的信息。" in page
