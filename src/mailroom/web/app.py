@@ -24,6 +24,10 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 BLUEPRINTS: list[tuple[str, str]] = [
     ("mailroom.web.pages_month", "blueprint"),
     ("mailroom.web.pages_items", "bp"),
+    ("mailroom.web.pages_decide", "bp"),
+    ("mailroom.web.pages_requests", "bp"),
+    ("mailroom.web.pages_roster", "bp"),
+    ("mailroom.web.pages_outbox", "bp"),
 ]
 
 # No inline script or style anywhere (every script and style is a file under /static);
