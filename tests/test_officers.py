@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -35,8 +36,9 @@ def test_list_shows_the_config_roster_before_any_poll(
     rows = officers(capsys, config)
     assert [(r["address"], r["unit"], r["source"]) for r in rows] == [
         ("zfdd@example.cn", "自然资源综合执法大队", "config")]
-    assert set(rows[0]) == {"address", "unit", "name", "source", "registered_at"}
-    assert rows[0]["registered_at"].endswith("+08:00")
+    assert set(rows[0]) == {"address", "unit", "name", "source", "registered_at",
+                            "registered_by"}
+    assert rows[0]["registered_at"].endswith("+08:00") and rows[0]["registered_by"] is None
 
 
 def test_add_by_alias_then_move_then_remove(
@@ -51,6 +53,7 @@ def test_add_by_alias_then_move_then_remove(
     assert code == 0
     row = next(r for r in officers(capsys, config) if r["address"] == "wang@example.cn")
     assert (row["unit"], row["name"], row["source"]) == ("国土空间规划股", "王芳", "cli")
+    assert row["registered_by"] == getpass.getuser()  # the login name, as for decisions
 
     code, text, _ = run(capsys, "--config", str(config), "officers", "list")
     assert "wang@example.cn" in text and text.rstrip().endswith("2 officers")

@@ -10,7 +10,7 @@ import re
 from sqlalchemy import select
 
 from mailroom.store.models import Officer
-from support.web import Client, Site
+from support.web import OFFICE, Client, Site
 
 
 def flashes(client: Client, path: str = "/roster") -> list[tuple[str, str]]:
@@ -23,6 +23,11 @@ def roster(site: Site) -> dict[str, tuple[str, str, str]]:
     with site.app.sessions() as session:
         return {o.address: (o.unit, o.name, o.source)
                 for o in session.scalars(select(Officer))}
+
+
+def registered_by(site: Site, address: str) -> str | None:
+    with site.app.sessions() as session:
+        return session.scalar(select(Officer.registered_by).where(Officer.address == address))
 
 
 def test_units_with_their_officers_and_heads(office: Client) -> None:
@@ -46,10 +51,11 @@ def test_register_an_unknown_sender_and_it_leaves_decide(site: Site, office: Cli
     assert flashes(office, "/decide") == [
         ("ok", "已将 lh19900312@163.com 登记为办公室的信息员（李华）。")]
     assert roster(site)["lh19900312@163.com"] == ("办公室", "李华", "web")
+    assert registered_by(site, "lh19900312@163.com") == OFFICE  # the console user
     decide = office.get("/decide").get_data(as_text=True)
     assert "没有未登记的发件人。" in decide and 'value="lh19900312@163.com"' not in decide
     page = office.get("/roster").get_data(as_text=True)
-    assert re.search(r"lh19900312@163.com</td><td[^>]*>李华</td><td[^>]*>网页</td>", page)
+    assert re.search(r"lh19900312@163.com</td><td[^>]*>李华</td><td[^>]*>网页（刘婧）</td>", page)
 
 
 def test_move_and_remove_an_officer(site: Site, office: Client) -> None:

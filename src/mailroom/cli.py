@@ -6,6 +6,7 @@ Exit codes (SPEC): 0 success, 2 usage or config error (one line on stderr), 1 ot
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import os
@@ -227,7 +228,7 @@ def cmd_officers(app: App, args: argparse.Namespace) -> int:
     with app.sessions.begin() as session:
         if args.officers_command == "add":
             officer = officers.add_officer(session, app.settings, args.address, args.unit,
-                                           args.name, app.clock.now())
+                                           args.name, app.clock.now(), by=getpass.getuser())
             print(f"registered {officer.address} for {officer.unit}")
         else:
             officer = officers.remove_officer(session, app.settings, args.address)

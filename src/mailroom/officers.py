@@ -34,7 +34,8 @@ def sync_from_config(session: Session, settings: Settings, at: datetime) -> None
 def officer_rows(session: Session, zone: ZoneInfo) -> list[dict[str, Any]]:
     officers = session.scalars(select(Officer).order_by(Officer.unit, Officer.address))
     return [{"address": o.address, "unit": o.unit, "name": o.name, "source": o.source,
-             "registered_at": local_iso(o.registered_at, zone)} for o in officers]
+             "registered_at": local_iso(o.registered_at, zone),
+             "registered_by": o.registered_by} for o in officers]
 
 
 def officers_table(rows: list[dict[str, Any]]) -> str:
@@ -56,13 +57,16 @@ def configured_unit(settings: Settings, given: str) -> str:
 
 
 def add_officer(
-    session: Session, settings: Settings, address: str, unit: str, name: str, at: datetime
+    session: Session, settings: Settings, address: str, unit: str, name: str, at: datetime,
+    *, source: str = "cli", by: str | None = None,
 ) -> Officer:
+    """Register (or move) `address` for a configured unit, from the CLI or the console
+    (`source`), recording who did it (`by`)."""
     address = address.strip().lower()
     if not _ADDRESS.match(address):
         raise InvalidInput(f"{address!r} is not a mail address")
     return queries.register_officer(session, address=address, unit=configured_unit(settings, unit),
-                                    source="cli", at=at, name=name.strip())
+                                    source=source, at=at, name=name.strip(), by=by)
 
 
 def remove_officer(session: Session, settings: Settings, address: str) -> Officer:

@@ -145,9 +145,12 @@ class Officer(Base):
     address: Mapped[str] = mapped_column(String(320), unique=True)
     unit: Mapped[str] = mapped_column(String(200), index=True)
     name: Mapped[str] = mapped_column(String(200), default="")
-    source: Mapped[str] = mapped_column(String(16))  # config | roster | cli
+    source: Mapped[str] = mapped_column(String(16))  # config | roster | cli | web
     registered_at: Mapped[datetime]
     message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    # who: the login name (cli), the console user (web); None: the config or a roster mail
+    # (its message_pk says who sent it)
+    registered_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class MonthCounter(Base):

@@ -163,6 +163,7 @@ def register_officer(
     at: datetime,
     name: str = "",
     message_pk: int | None = None,
+    by: str | None = None,
 ) -> Officer:
     """Register (or move) an officer's address to a unit."""
     address = storable.bounded(address.lower(), storable.limits_of(Officer)["address"])
@@ -170,12 +171,12 @@ def register_officer(
     officer = session.scalars(select(Officer).where(Officer.address == address)).first()
     if officer is None:
         officer = Officer(address=address, unit=unit, name=name, source=source,
-                          registered_at=at, message_pk=message_pk)
+                          registered_at=at, message_pk=message_pk, registered_by=by)
         session.add(officer)
     else:
         officer.unit, officer.source, officer.registered_at = unit, source, at
         officer.name = name or officer.name
-        officer.message_pk = message_pk
+        officer.message_pk, officer.registered_by = message_pk, by
     session.flush()
     return officer
 

@@ -72,6 +72,7 @@ class OfficerView:
     name: str
     source: str  # config | roster | cli | web
     registered_at: str  # local; "" for a config officer not synced yet
+    registered_by: str | None  # the login name (cli), the console user (web)
     in_config: bool  # listed in [[units]] officers: removed in the config, not here
 
 
@@ -93,13 +94,13 @@ def roster_views(session: Session, settings: Settings) -> list[UnitView]:
     for officer in session.scalars(select(Officer).order_by(Officer.unit, Officer.address)):
         by_unit.setdefault(officer.unit, []).append(OfficerView(
             officer.address, officer.name, officer.source,
-            local_minute(officer.registered_at, settings.zone),
+            local_minute(officer.registered_at, settings.zone), officer.registered_by,
             officer.address.lower() in configured))
     units = []
     for unit in settings.units:
         officers = by_unit.pop(unit.name, [])
         listed = {o.address.lower() for o in officers}
-        officers += [OfficerView(a.lower(), "", "config", "", True) for a in unit.officers
+        officers += [OfficerView(a.lower(), "", "config", "", None, True) for a in unit.officers
                      if a.lower() not in listed]
         quota = unit.quota if unit.quota is not None else settings.quota.monthly_minimum
         units.append(UnitView(unit.name, tuple(unit.aliases), quota, tuple(officers),

@@ -1,7 +1,7 @@
 """The console's roster page (blueprint `roster`): the configured units with their
 officers (信息员) and heads; register and remove an officer through officers.py, as
 `officers add|remove` do. The roster keeps how an officer was registered (source `web`
-here), not by whom: the web user's name goes to the log."""
+here) and by whom (the console user)."""
 
 from __future__ import annotations
 
@@ -53,8 +53,8 @@ def register() -> Response:
             before = session.scalar(select(Officer.unit)
                                     .where(Officer.address == address.lower()))
             officer = officers.add_officer(session, app.settings, address, unit,
-                                           form.get("name", ""), who.at)
-            officer.source = SOURCE
+                                           form.get("name", ""), who.at, source=SOURCE,
+                                           by=who.by)
             message = words("officer_registered")(officer, before)
     except InvalidInput:  # the unit is known: the address is not one
         flash(words("refused")("bad_address", {"address": address}), "error")
