@@ -24,7 +24,7 @@ from mailroom.store.models import Decision, Submission
 from support.browser import Browser, LiveConsole, add_web_user, log_in, start_console, stop_console
 from support.items import CORRECTED_TEXT, CORRECTED_TITLE
 from support.mail import deliver, make_mail
-from support.web import Site, open_site
+from support.web import Site, copied_site
 
 # a user of our own, made through the CLI (the sample site has 刘婧 and 伍庭利 already)
 CLERK, PASSWORD = "王芳", "早上好-信息报送-2019"
@@ -44,11 +44,7 @@ def clerk_site(sample_site: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 @pytest.fixture
 def site(clerk_site: Path, tmp_path: Path) -> Iterator[Site]:
     """A private copy of `clerk_site` (this module's `site`, for `live_console`)."""
-    folder = tmp_path / "site"
-    shutil.copytree(clerk_site, folder)
-    opened = open_site(folder)
-    yield opened
-    opened.app.close()
+    yield from copied_site(clerk_site, tmp_path)
 
 
 @pytest.fixture(scope="module")

@@ -74,13 +74,18 @@ def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture
-def site(sample_site: Path, tmp_path: Path) -> Iterator[Site]:
+def copied_site(source: Path, tmp_path: Path) -> Iterator[Site]:
+    """A private copy of the site folder `source`, opened; closed after the test."""
     folder = tmp_path / "site"
-    shutil.copytree(sample_site, folder)
+    shutil.copytree(source, folder)
     opened = open_site(folder)
     yield opened
     opened.app.close()
+
+
+@pytest.fixture
+def site(sample_site: Path, tmp_path: Path) -> Iterator[Site]:
+    yield from copied_site(sample_site, tmp_path)
 
 
 @pytest.fixture

@@ -114,7 +114,7 @@ def _next_gaps(mark: int, gaps: Gaps, seen: set[int], now: datetime) -> tuple[in
 def read_new(session: Session, files: FileStore, zone: ZoneInfo, now: datetime) -> Read:
     """Everything new since the last digest sent."""
     marks = last_marks(session)
-    local = _Local(zone)
+    local = LocalTimes(zone)
     after_mail = _after(Message.id, marks.message_pk, marks.message_gaps)
     mails = session.execute(
         select(Message.id, Message.kind, Message.sender, Message.subject,
@@ -127,8 +127,8 @@ def read_new(session: Session, files: FileStore, zone: ZoneInfo, now: datetime) 
             .where(after_mail, Message.kind == Kind.COMMAND))}
     replies = _replies(session, _after(OutgoingMail.source_pk, marks.message_pk,
                                        marks.message_gaps), mail_pks)
-    sources: dict[int, _Source] = {}
-    items = [row for row in _item_rows(session, after_mail, local, sources)
+    sources: dict[int, RawSource] = {}
+    items = [row for row in item_rows(session, after_mail, local, sources)
              if row[0] in mail_pks]
     changes = session.execute(
         select(VerdictChange).where(VerdictChange.reported == false())
@@ -163,7 +163,7 @@ def read_new(session: Session, files: FileStore, zone: ZoneInfo, now: datetime) 
                                     d.by, local(d.at), d.source, d.subject)
                         for d in decisions),
         receipts=receipts)
-    records = _with_texts(session, records, files, sources)
+    records = with_texts(session, records, files, sources)
     message_pk, message_gaps = _next_gaps(marks.message_pk, marks.message_gaps, mail_pks, now)
     decision_id, decision_gaps = _next_gaps(
         marks.decision_id, marks.decision_gaps, {row.id for row in decisions}, now)
@@ -172,7 +172,9 @@ def read_new(session: Session, files: FileStore, zone: ZoneInfo, now: datetime) 
     return Read(records, after, tuple(c.id for c in changes))
 
 
-class _Local:
+class LocalTimes:
+    """Instants as the office reads them: local, to the minute (also for /decide)."""
+
     def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
 
@@ -191,7 +193,7 @@ def _replies(session: Session, where: ColumnElement[bool], mail_pks: set[int]
 
 
 @dataclass(frozen=True)
-class _Source:
+class RawSource:
     """Where an item's text comes from (read only for the items the digest shows)."""
 
     raw_path: str
@@ -205,8 +207,8 @@ _ITEM_COLUMNS = (Submission.id, Submission.message_pk, Submission.number, Submis
                  Submission.match_part, Submission.match_detail, Message.raw_path)
 
 
-def _item_rows(session: Session, where: ColumnElement[bool], local: _Local,
-               sources: dict[int, _Source]) -> list[tuple[int, ItemRow]]:
+def item_rows(session: Session, where: ColumnElement[bool], local: LocalTimes,
+              sources: dict[int, RawSource]) -> list[tuple[int, ItemRow]]:
     """(message pk, item, text not read yet) of the submissions whose message matches
     `where`; where each one's text is, in `sources`. Plain rows, not ORM objects: a first
     digest may read a whole backlog."""
@@ -215,12 +217,12 @@ def _item_rows(session: Session, where: ColumnElement[bool], local: _Local,
         .where(where).order_by(Submission.id)).all()
     names = _attachment_names(session, [row.message_pk for row in rows])
     for row in rows:
-        sources[row.id] = _Source(row.raw_path, row.received_at)
+        sources[row.id] = RawSource(row.raw_path, row.received_at)
     return [(row.message_pk, _item(row, names.get(row.message_pk, ()), local)) for row in rows]
 
 
-def _with_texts(session: Session, records: Records, files: FileStore,
-                sources: dict[int, _Source]) -> Records:
+def with_texts(session: Session, records: Records, files: FileStore,
+               sources: dict[int, RawSource]) -> Records:
     """`records` with the text of each item the digest shows (build.text_wanted) read."""
     wanted = text_wanted(records)
     from_attachments = _attachment_texts(session, sorted(wanted))
@@ -265,7 +267,7 @@ def _attachment_names(session: Session, message_pks: Sequence[int]
     return {pk: tuple(found) for pk, found in names.items()}
 
 
-def _item(item: Any, attachments: tuple[str, ...], local: _Local) -> ItemRow:
+def _item(item: Any, attachments: tuple[str, ...], local: LocalTimes) -> ItemRow:
     detail = item.match_detail or {}
     stored = tuple((str(p[0]), str(p[1])) for p in detail.get("passages", ()) or ()
                    if isinstance(p, list | tuple) and len(p) >= 2)
@@ -285,8 +287,8 @@ def _body(files: FileStore, raw_path: str, received_at: datetime) -> str:
     return parse_letter(raw, received_at).body[:MAX_TEXT]
 
 
-def _others(session: Session, local: _Local, items: Iterable[ItemRow],
-            changes: Sequence[VerdictChange], sources: dict[int, _Source]
+def _others(session: Session, local: LocalTimes, items: Iterable[ItemRow],
+            changes: Sequence[VerdictChange], sources: dict[int, RawSource]
             ) -> dict[int, ItemRow]:
     """The submissions the new records point to: first reports, changed items (and theirs)."""
     wanted: set[int | None] = {item.duplicate_of_pk for item in items}
@@ -298,7 +300,7 @@ def _others(session: Session, local: _Local, items: Iterable[ItemRow],
         missing = sorted(pk for pk in wanted if pk and pk not in found)
         if not missing:
             break
-        for _, row in _item_rows(session, Submission.id.in_(missing), local, sources):
+        for _, row in item_rows(session, Submission.id.in_(missing), local, sources):
             found[row.pk] = row
         wanted = {row.duplicate_of_pk for row in found.values()}
     return found

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from mailroom.config import Settings
 from mailroom.digest import build
-from mailroom.digest.records import _item_rows, _Local, _Source, _with_texts
+from mailroom.digest.records import LocalTimes, RawSource, item_rows, with_texts
 from mailroom.digest.values import ItemRow, Pair, Records
 from mailroom.parsing.letter import parse_letter
 from mailroom.store.files import FileStore
@@ -135,19 +135,19 @@ def read_pending(session: Session, settings: Settings, files: FileStore,
 def suspected_pairs(session: Session, files: FileStore, zone: ZoneInfo) -> Section:
     """Every item still suspected, beside the first report it was matched with, with
     the passages found in both marked (as the digest shows them)."""
-    local = _Local(zone)
-    sources: dict[int, _Source] = {}
-    items = [row for _, row in _item_rows(
+    local = LocalTimes(zone)
+    sources: dict[int, RawSource] = {}
+    items = [row for _, row in item_rows(
         session, Submission.status == Status.SUSPECTED, local, sources)]
     items.sort(key=lambda row: row.number)
     shown = [row for row in items if row.duplicate_of_pk is not None][:PAIRS]
     wanted = sorted({row.duplicate_of_pk for row in shown if row.duplicate_of_pk})
     firsts: dict[int, ItemRow] = {}
     for start in range(0, len(wanted), 500):
-        for _, row in _item_rows(session, Submission.id.in_(wanted[start:start + 500]),
+        for _, row in item_rows(session, Submission.id.in_(wanted[start:start + 500]),
                                  local, sources):
             firsts[row.pk] = row
-    records = _with_texts(session, Records(since=None, items=tuple(shown), others=firsts),
+    records = with_texts(session, Records(since=None, items=tuple(shown), others=firsts),
                           files, sources)
     pairs: list[Pair] = []
     for row in records.items:
