@@ -30,15 +30,17 @@ def image_type(head: bytes) -> str | None:
     return None
 
 
-def disposition(filename: str, inline: bool = False) -> str:
+def disposition(filename: str, inline: bool = False, fallback: str | None = None) -> str:
     """`attachment` (or `inline`) with the name twice: an ASCII fallback for old clients
-    and `filename*` in UTF-8, percent-encoded (no quote, semicolon or line break can get
-    through either)."""
+    (`fallback`, else folded from the name) and `filename*` in UTF-8, percent-encoded (no
+    quote, semicolon or line break can get through either). Attachments and the reports'
+    downloads alike."""
     name = " ".join(filename.replace("\\", "/").split("/")[-1].split()) or "attachment"
-    stem, dot, extension = name.rpartition(".") if "." in name else (name, "", "")
-    fallback = _ascii(stem) or "attachment"
-    if dot and _ascii(extension):
-        fallback += "." + _ascii(extension)
+    if fallback is None:
+        stem, dot, extension = name.rpartition(".") if "." in name else (name, "", "")
+        fallback = _ascii(stem) or "attachment"
+        if dot and _ascii(extension):
+            fallback += "." + _ascii(extension)
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 

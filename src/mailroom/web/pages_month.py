@@ -16,7 +16,6 @@ the preview is the very HTML the office will mail.
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -32,6 +31,7 @@ from mailroom.vocabulary import is_month, local_minute
 from mailroom.web import month_figures
 from mailroom.web.charts import shift_month, trend_columns, unit_bars
 from mailroom.web.context import back, core, office_only, this_month, user
+from mailroom.web.item_files import disposition
 
 blueprint = Blueprint("month", __name__)
 
@@ -188,16 +188,10 @@ def _download(make: Callable[[Session], Report], fmt: str, fallback: str) -> Res
         abort(404)
     report = _build(make)
     response = Response(RENDERERS[fmt](report), content_type=DOWNLOADS[fmt])
-    response.headers["Content-Disposition"] = content_disposition(
-        sending.file_name(report, fmt), f"{fallback}.{fmt}")
+    response.headers["Content-Disposition"] = disposition(
+        sending.file_name(report, fmt), fallback=f"{fallback}.{fmt}")
     response.headers["Cache-Control"] = "no-store"  # names and titles: no copies kept
     return response
-
-
-def content_disposition(name: str, fallback: str) -> str:
-    """`attachment` with the Chinese file name as RFC 6266 / RFC 5987 `filename*` (UTF-8,
-    percent-encoded) and an ASCII `filename` for clients that know only that."""
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @blueprint.post("/reports/monthly/<period>/send")
